@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# kmmtrace: clang -target bpf -> bpftool gen object -> gen skeleton -> one binary.
+OUTPUT ?= .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH ?= x86
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	  -D_GNU_SOURCE -I$(OUTPUT) -Iuser -Ibpf -Imodel -Ianalysis
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -I$(OUTPUT) \
+	      -Wall -Werror -Wno-unused-function
+LIBS := -lbpf -lelf -lz
+STATIC_LIBS := -l:libbpf.a -l:libelf.a -l:libz.a $(shell pkg-config --static --libs-only-l libelf 2>/dev/null | sed 's/-lelf//;s/-lz//')
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c model/*.c analysis/*.c))
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+TEST_SRCS := tests/test_main.c $(wildcard tests/unit/*.c tests/live/*.c)
+TEST_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_SRCS))
+HDRS := $(wildcard bpf/*.h user/*.h model/*.h analysis/*.h tests/*.h)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all clean test unit static vmlinux deps bench format demo
+all: kmmtrace
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests/unit $(OUTPUT)/tests/live:
+	@mkdir -p $@
+
+$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c $(HDRS) $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.bpf.o: $(OUTPUT)/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/%.o: %.c $(HDRS) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests/unit $(OUTPUT)/tests/live
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+kmmtrace: $(OUTPUT)/user/main.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+static: $(OUTPUT)/user/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) -static $^ $(STATIC_LIBS) -o kmmtrace-static
+
+$(OUTPUT)/kmt-tests: $(TEST_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+test: kmmtrace $(OUTPUT)/kmt-tests
+	KMMTRACE=$(CURDIR)/kmmtrace WORKLOAD=$(CURDIR)/$(OUTPUT)/kmt-tests $(OUTPUT)/kmt-tests $(T)
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp && mv $(VMLINUX).tmp $(VMLINUX)
+	@echo "regenerated $(VMLINUX) from $$(uname -r); update vmlinux/README"
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+
+# The README's first command: a short system-wide recording of the built-in workload.
+demo: deps
+	$(MAKE) kmmtrace
+	./kmmtrace record -o demo.kmt -- ./kmmtrace workload mixed
+	./kmmtrace info demo.kmt
+
+bench: kmmtrace
+	bench/run.sh
+
+format:
+	clang-format -i $(wildcard user/*.[ch] bpf/*.[ch] model/*.[ch] analysis/*.[ch])
+
+clean:
+	rm -rf $(OUTPUT) kmmtrace kmmtrace-static

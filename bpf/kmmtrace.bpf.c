@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * kmmtrace capture: one tp_btf program per allocation tracepoint, each turning
+ * the tracepoint's arguments into one fixed-size record in a BPF ring buffer,
+ * with the allocation's context (preempt count, RCU nesting) and optionally a
+ * stack id. Kernel-version differences live in compat.bpf.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "kmmtrace.h"
+#include "compat.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 self_tgid;
+const volatile __u32 nr_pids;
+const volatile __u32 pids[KMT_MAX_PIDS];
+const volatile __u64 cgroup_id;
+const volatile __u32 cgroup_level;
+const volatile bool capture_stacks;
+const volatile __u64 events_mask = ~0ull;
+const volatile __u64 wake_bytes = 1 << 20;
+
+/* Calibration: events from calib_tid are folded into calib, not emitted. */
+__u32 calib_tid;
+struct {
+	__u32 min_pc;
+	__s32 min_rcu;
+	__u32 samples;
+	__u32 pad;
+	__u64 pages[8];		/* struct page * of the last page allocations */
+	__u32 nr_pages;
+} calib;	/* the collector sets min_* before calibrating */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 20);
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+	__uint(max_entries, 16384);
+} stacks SEC(".maps");
+
+/*
+ * Everything a program needs per CPU, in one map value: one lookup per event.
+ * The counters (enum kmt_counter) are read by the collector from this map.
+ */
+struct cpu_state {
+	__u64 counters[KMT_CNT_MAX];
+	__u64 rq;		/* this CPU's struct rq (see compat.bpf.h) */
+	__u64 scratch;
+	__u32 tid;		/* the last task described from this CPU */
+	__u32 nr_events;
+	__u64 cache_slot[64];	/* direct-mapped recently seen kmem_cache pointers */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_state);
+} cpu_state SEC(".maps");
+
+/* kmem_cache pointers already described to user space */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u8);
+} caches_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct kmt_rec_task);
+} tasks_seen SEC(".maps");
+
+static __always_inline struct cpu_state *this_cpu_state(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_state, &zero);
+}
+
+static __always_inline void count(struct cpu_state *cs, int slot)
+{
+	if (slot >= 0 && slot < KMT_CNT_MAX)
+		cs->counters[slot]++;
+}
+
+/* Wake the collector only when enough data waits; checked every 64 events per CPU. */
+static __always_inline long wake_flags(struct cpu_state *cs)
+{
+	if (++cs->nr_events & 63)
+		return BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct kmt_rec_hdr *h, int type, int size)
+{
+	h->type = type;
+	h->flags = 0;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts = bpf_ktime_get_ns();
+}
+
+static __always_inline bool pid_selected(__u32 tgid)
+{
+	if (!nr_pids)
+		return true;
+	for (int i = 0; i < KMT_MAX_PIDS; i++) {
+		if (i >= nr_pids)
+			break;
+		if (pids[i] == tgid)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void calibrate(struct cpu_state *cs, int type, __u64 *ctx,
+				      struct task_struct *t)
+{
+	__u32 pc, n;
+	__s32 rcu;
+
+	if (read_preempt_count(cs, t, &pc) && pc < calib.min_pc)
+		calib.min_pc = pc;
+	if (read_rcu_nesting(t, &rcu) && rcu < calib.min_rcu)
+		calib.min_rcu = rcu;
+	calib.samples++;
+	if (type == KMT_EV_PAGE_ALLOC) {
+		n = calib.nr_pages;
+		calib.pages[n & 7] = TP_ARG(ctx, type, KMT_SLOT_PTR);
+		calib.nr_pages = n + 1;
+	}
+}
+
+/* false: the event is not for us (filtered, or the collector's own). */
+static __always_inline bool selected(struct cpu_state *cs, int type, __u64 *ctx,
+				     struct task_struct *t)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if (tgid == self_tgid) {
+		if ((__u32)id == calib_tid && calib_tid)
+			calibrate(cs, type, ctx, t);
+		count(cs, KMT_CNT_FILTERED);
+		return false;
+	}
+	if (!pid_selected(tgid) ||
+	    (cgroup_id && bpf_get_current_ancestor_cgroup_id(cgroup_level) != cgroup_id)) {
+		count(cs, KMT_CNT_FILTERED);
+		return false;
+	}
+	return true;
+}
+
+/* Describe the current task when this CPU last saw another one and its comm is new. */
+static __always_inline void describe_task(struct cpu_state *tc)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = id;
+	struct kmt_rec_task *seen, *r;
+	union {
+		char c[16];
+		__u64 q[2];
+	} comm;
+
+	if (tc->tid == tid)
+		return;
+	tc->tid = tid;
+	bpf_get_current_comm(comm.c, sizeof(comm.c));
+	seen = bpf_map_lookup_elem(&tasks_seen, &tid);
+	if (seen && *(__u64 *)&seen->comm[0] == comm.q[0] && *(__u64 *)&seen->comm[8] == comm.q[1])
+		return;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r)
+		return;
+	fill_hdr(&r->hdr, KMT_REC_TASK, sizeof(*r));
+	r->tgid = id >> 32;
+	r->tid = tid;
+	__builtin_memcpy(r->comm, comm.c, sizeof(comm.c));
+	bpf_map_update_elem(&tasks_seen, &tid, r, BPF_ANY);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+}
+
+/*
+ * tp_btf types pointer arguments (struct kmem_cache *, struct page *); a round
+ * trip through map memory makes the value a plain scalar that can be hashed.
+ */
+static __always_inline __u64 launder(struct cpu_state *tc, __u64 v)
+{
+	*(volatile __u64 *)&tc->scratch = v;
+	return *(volatile __u64 *)&tc->scratch;
+}
+
+static __always_inline void describe_cache(struct cpu_state *tc, __u64 cache)
+{
+	__u32 slot = (cache >> 6) & 63;
+	struct kmt_rec_cache_def *d;
+	__u8 one = 1;
+
+	if (!cache || tc->cache_slot[slot] == cache)
+		return;
+	if (bpf_map_update_elem(&caches_seen, &cache, &one, BPF_NOEXIST)) {
+		tc->cache_slot[slot] = cache;	/* already described */
+		return;
+	}
+	d = bpf_ringbuf_reserve(&rb, sizeof(*d), 0);
+	if (!d) {
+		bpf_map_delete_elem(&caches_seen, &cache);
+		count(tc, KMT_CNT_CACHE_DEF_DROPPED);
+		return;
+	}
+	fill_hdr(&d->hdr, KMT_REC_CACHE_DEF, sizeof(*d));
+	d->cache = cache;
+	read_cache(cache, d);
+	bpf_ringbuf_submit(d, BPF_RB_NO_WAKEUP);
+	tc->cache_slot[slot] = cache;
+}
+
+static __always_inline void fill_context(struct cpu_state *cs, struct kmt_rec_event *e,
+					 struct task_struct *t)
+{
+	if (read_preempt_count(cs, t, &e->pc))
+		e->hdr.flags |= KMT_RF_CTX_PC;
+	else
+		count(cs, KMT_CNT_PC_UNKNOWN);
+	if (read_rcu_nesting(t, &e->rcu))
+		e->hdr.flags |= KMT_RF_CTX_RCU;
+}
+
+static __always_inline void fill_slots(struct kmt_rec_event *e, __u64 *ctx, const int type)
+{
+	e->ptr = TP_ARG(ctx, type, KMT_SLOT_PTR);
+	e->call_site = TP_ARG(ctx, type, KMT_SLOT_CALL_SITE);
+	e->size = TP_ARG(ctx, type, KMT_SLOT_SIZE);
+	e->size2 = TP_ARG(ctx, type, KMT_SLOT_SIZE2);
+	e->aux = TP_ARG(ctx, type, KMT_SLOT_AUX);
+	e->aux2 = TP_ARG(ctx, type, KMT_SLOT_AUX2);
+	e->gfp = TP_ARG(ctx, type, KMT_SLOT_GFP);
+	e->node = TP_HAS(type, KMT_SLOT_NODE) ? (__s32)TP_ARG(ctx, type, KMT_SLOT_NODE) : -1;
+	e->order = TP_ARG(ctx, type, KMT_SLOT_ORDER);
+	e->mt = TP_ARG(ctx, type, KMT_SLOT_MT);
+	e->arg = TP_ARG(ctx, type, KMT_SLOT_ARG);
+	e->arg2 = TP_ARG(ctx, type, KMT_SLOT_ARG2);
+}
+
+/* kmem_cache_alloc lost bytes_req/bytes_alloc in 6.1 (commit 2c1d697fb8ba): read the cache. */
+static __always_inline void fill_cache_sizes(struct kmt_rec_event *e, const int type)
+{
+	struct kmem_cache___any *c = (void *)e->aux;
+
+	if (type != KMT_EV_CACHE_ALLOC || !c)
+		return;
+	if (!TP_HAS(type, KMT_SLOT_SIZE))
+		e->size = BPF_CORE_READ(c, object_size);
+	if (!TP_HAS(type, KMT_SLOT_SIZE2))
+		e->size2 = BPF_CORE_READ(c, size);
+}
+
+static __always_inline int emit(__u64 *ctx, const int type)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct cpu_state *cs = this_cpu_state();
+	struct kmt_rec_event *e;
+	__u64 id;
+
+	if (!cs || !selected(cs, type, ctx, t) || !(events_mask & (1ull << type)))
+		return 0;
+	count(cs, KMT_CNT_SEEN + type);
+	describe_task(cs);
+	if (type == KMT_EV_CACHE_ALLOC || type == KMT_EV_CACHE_FREE)
+		describe_cache(cs, launder(cs, TP_ARG(ctx, type, KMT_SLOT_AUX)));
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e) {
+		count(cs, KMT_CNT_DROPPED + type);
+		return 0;
+	}
+	fill_hdr(&e->hdr, type, sizeof(*e));
+	id = bpf_get_current_pid_tgid();
+	e->tgid = id >> 32;
+	e->tid = (__u32)id;
+	e->pc = 0;
+	e->rcu = 0;
+	fill_context(cs, e, t);
+	fill_slots(e, ctx, type);
+	fill_cache_sizes(e, type);
+	if (type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG)
+		e->hdr.flags |= KMT_RF_PAGE_PTR;
+	e->stack_id = -1;
+	if (capture_stacks) {
+		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (e->stack_id < 0)
+			count(cs, KMT_CNT_STACK_FAIL);
+	}
+	e->pad = 0;
+	bpf_ringbuf_submit(e, wake_flags(cs));
+	return 0;
+}
+
+#define KMT_PROG(tp, type)						\
+	SEC("tp_btf/" #tp)						\
+	int kmt_##tp(__u64 *ctx)					\
+	{								\
+		return emit(ctx, type);					\
+	}
+
+KMT_PROG(kmalloc, KMT_EV_KMALLOC)
+KMT_PROG(kfree, KMT_EV_KFREE)
+KMT_PROG(kmem_cache_alloc, KMT_EV_CACHE_ALLOC)
+KMT_PROG(kmem_cache_free, KMT_EV_CACHE_FREE)
+KMT_PROG(mm_page_alloc, KMT_EV_PAGE_ALLOC)
+KMT_PROG(mm_page_free, KMT_EV_PAGE_FREE)
+KMT_PROG(mm_page_free_batched, KMT_EV_PAGE_FREE_BATCHED)
+KMT_PROG(mm_page_alloc_zone_locked, KMT_EV_PAGE_ALLOC_ZONE_LOCKED)
+KMT_PROG(mm_page_pcpu_drain, KMT_EV_PAGE_PCPU_DRAIN)
+KMT_PROG(mm_page_alloc_extfrag, KMT_EV_PAGE_ALLOC_EXTFRAG)
+KMT_PROG(alloc_vmap_area, KMT_EV_VMAP_ALLOC)
+KMT_PROG(free_vmap_area_noflush, KMT_EV_VMAP_FREE)
+KMT_PROG(purge_vmap_area_lazy, KMT_EV_VMAP_PURGE)
+KMT_PROG(percpu_alloc_percpu, KMT_EV_PERCPU_ALLOC)
+KMT_PROG(percpu_free_percpu, KMT_EV_PERCPU_FREE)
+KMT_PROG(tlb_flush, KMT_EV_TLB_FLUSH)
+KMT_PROG(percpu_create_chunk, KMT_EV_PERCPU_CHUNK_CREATE)
+KMT_PROG(percpu_destroy_chunk, KMT_EV_PERCPU_CHUNK_DESTROY)

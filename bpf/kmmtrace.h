@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one ABI shared by the BPF programs and the collector: ring-buffer records,
+ * the tracepoint argument table filled in from BTF at load time, and the event
+ * type numbers (also used, unchanged, by the trace file and every analysis).
+ *
+ * Every ring-buffer record begins with struct kmt_rec_hdr (type and size).
+ */
+#ifndef __KMMTRACE_H
+#define __KMMTRACE_H
+
+enum kmt_event_type {
+	KMT_EV_NONE = 0,
+	KMT_EV_KMALLOC = 1,		/* kmem:kmalloc (and kmalloc_node on old kernels) */
+	KMT_EV_KFREE = 2,		/* kmem:kfree */
+	KMT_EV_CACHE_ALLOC = 3,		/* kmem:kmem_cache_alloc (and _node) */
+	KMT_EV_CACHE_FREE = 4,		/* kmem:kmem_cache_free */
+	KMT_EV_PAGE_ALLOC = 5,		/* kmem:mm_page_alloc */
+	KMT_EV_PAGE_FREE = 6,		/* kmem:mm_page_free */
+	KMT_EV_PAGE_FREE_BATCHED = 7,	/* kmem:mm_page_free_batched */
+	KMT_EV_PAGE_ALLOC_ZONE_LOCKED = 8, /* kmem:mm_page_alloc_zone_locked */
+	KMT_EV_PAGE_PCPU_DRAIN = 9,	/* kmem:mm_page_pcpu_drain */
+	KMT_EV_PAGE_ALLOC_EXTFRAG = 10,	/* kmem:mm_page_alloc_extfrag */
+	KMT_EV_VMAP_ALLOC = 11,		/* vmalloc:alloc_vmap_area */
+	KMT_EV_VMAP_FREE = 12,		/* vmalloc:free_vmap_area_noflush */
+	KMT_EV_VMAP_PURGE = 13,		/* vmalloc:purge_vmap_area_lazy */
+	KMT_EV_PERCPU_ALLOC = 14,	/* percpu:percpu_alloc_percpu */
+	KMT_EV_PERCPU_FREE = 15,	/* percpu:percpu_free_percpu */
+	KMT_EV_TLB_FLUSH = 16,		/* tlb:tlb_flush */
+	KMT_EV_PERCPU_CHUNK_CREATE = 17, /* percpu:percpu_create_chunk */
+	KMT_EV_PERCPU_CHUNK_DESTROY = 18, /* percpu:percpu_destroy_chunk */
+	KMT_EV_MAX,
+};
+
+/* Records that are not events: they describe objects that events refer to. */
+enum kmt_rec_type {
+	KMT_REC_CACHE_DEF = 64,		/* first sight of a struct kmem_cache */
+	KMT_REC_TASK = 65,		/* first sight of a task, or its comm changed */
+};
+
+/*
+ * Record slots a tracepoint argument can land in. The collector finds, in the
+ * kernel's BTF, the parameter names of __bpf_trace_<tracepoint> and stores for
+ * each (event, slot) the index of the parameter that fills it in the raw
+ * tracepoint context, or -1 when this kernel's tracepoint has no such
+ * parameter (user/tp_args.c). This is how prototype differences between
+ * kernel versions are absorbed without version checks.
+ */
+enum kmt_slot {
+	KMT_SLOT_PTR,
+	KMT_SLOT_CALL_SITE,
+	KMT_SLOT_SIZE,
+	KMT_SLOT_SIZE2,
+	KMT_SLOT_AUX,
+	KMT_SLOT_AUX2,
+	KMT_SLOT_GFP,
+	KMT_SLOT_NODE,
+	KMT_SLOT_ORDER,
+	KMT_SLOT_MT,
+	KMT_SLOT_ARG,
+	KMT_SLOT_ARG2,
+	KMT_SLOT_MAX,
+};
+
+/* Largest raw tracepoint argument index the BPF side can read. */
+#define KMT_MAX_TP_ARGS		12
+
+#define KMT_NO_ARG		(-1)
+#define KMT_MAX_PIDS		16
+#define KMT_CACHE_NAME_LEN	32
+
+/* kmt_rec_hdr.flags */
+#define KMT_RF_PAGE_PTR		0x01	/* ptr is a struct page *, not yet a pfn */
+#define KMT_RF_CTX_PC		0x02	/* pc holds the raw per-CPU preempt count */
+#define KMT_RF_CTX_RCU		0x04	/* rcu holds the task's RCU read-side nesting */
+
+struct kmt_rec_hdr {
+	__u8 type;
+	__u8 flags;
+	__u16 size;
+	__u32 cpu;
+	__u64 ts;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+};
+
+/*
+ * One event. Field meanings per type are the same as in the decoded
+ * struct kmt_event (user/event.h) and documented in docs/FORMAT.md.
+ */
+struct kmt_rec_event {
+	struct kmt_rec_hdr hdr;
+	__u32 tgid;
+	__u32 tid;
+	__u32 pc;		/* raw preempt count, need-resched bit cleared */
+	__s32 rcu;		/* raw rcu_read_lock_nesting */
+	__u64 ptr;
+	__u64 call_site;
+	__u64 size;
+	__u64 size2;
+	__u64 aux;
+	__u64 aux2;
+	__u32 gfp;
+	__s32 stack_id;		/* -1: not captured; < -1: -errno of bpf_get_stackid */
+	__s32 node;
+	__s32 order;
+	__s32 mt;
+	__s32 arg;
+	__s32 arg2;
+	__u32 pad;
+};
+
+struct kmt_rec_cache_def {
+	struct kmt_rec_hdr hdr;
+	__u64 cache;		/* struct kmem_cache * */
+	__u32 object_size;
+	__u32 size;
+	__u32 align;
+	__u32 flags;		/* slab_flags_t */
+	__u32 order;		/* SLUB oo: pages per slab = 1 << order; -1 unknown */
+	__u32 objects;		/* SLUB oo: objects per slab; 0 unknown */
+	__u32 has_ctor;
+	__u32 pad;
+	char name[KMT_CACHE_NAME_LEN];
+};
+
+/* Per-CPU counters (array map "counters", one __u64 per slot and CPU). */
+enum kmt_counter {
+	KMT_CNT_SEEN = 0,			/* + type: events the kernel emitted that passed filters */
+	KMT_CNT_DROPPED = KMT_EV_MAX,		/* + type: failed ring-buffer reserves */
+	KMT_CNT_STACK_FAIL = 2 * KMT_EV_MAX,	/* bpf_get_stackid() failures */
+	KMT_CNT_CACHE_DEF_DROPPED,		/* cache definitions lost */
+	KMT_CNT_FILTERED,			/* events filtered out (pid/cgroup/self) */
+	KMT_CNT_PC_UNKNOWN,			/* events whose preempt count was unreadable */
+	KMT_CNT_MAX,
+};
+
+struct kmt_rec_task {
+	struct kmt_rec_hdr hdr;
+	__u32 tgid;
+	__u32 tid;
+	char comm[16];
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct kmt_rec_hdr) == 16, "kmt_rec_hdr size");
+_Static_assert(sizeof(struct kmt_rec_event) == 112, "kmt_rec_event size");
+_Static_assert(sizeof(struct kmt_rec_cache_def) == 88, "kmt_rec_cache_def size");
+_Static_assert(sizeof(struct kmt_rec_task) == 40, "kmt_rec_task size");
+#endif
+
+#endif /* __KMMTRACE_H */

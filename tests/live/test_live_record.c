@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Live tests: record the built-in workload with the real BPF programs on this
+ * kernel and assert on what was captured. They need root and kernel BTF; they
+ * skip with the reason elsewhere, but never under CI (CI=true), where a skip
+ * would hide a broken capture.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "../test.h"
+#include "context.h"
+#include "event.h"
+#include "trace.h"
+#include "tracemeta.h"
+
+static const char *bpf_unavailable(void)
+{
+	if (geteuid() != 0)
+		return "not root";
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return "no kernel BTF (/sys/kernel/btf/vmlinux)";
+	return NULL;
+}
+
+#define NEED_BPF() do {							\
+	const char *_why = bpf_unavailable();				\
+	if (_why && getenv("CI"))					\
+		FAIL("live BPF tests cannot run under CI: %s", _why);	\
+	if (_why)							\
+		SKIP(_why);						\
+} while (0)
+
+/* Runs argv, stderr captured into err (if not NULL); returns the exit status or -1. */
+static int run(char *const argv[], char *err, size_t errlen)
+{
+	int p[2], status;
+	pid_t pid;
+	size_t n = 0;
+	ssize_t r;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		if (!err)
+			dup2(open("/dev/null", O_WRONLY), 1);
+		close(p[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], err ? err + n : (char[256]){ 0 }, err ? errlen - 1 - n : 256)) > 0)
+		if (err)
+			n += r;
+	if (err)
+		err[n] = 0;
+	close(p[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct capture {
+	__u64 n[KMT_EV_MAX];
+	__u64 pages;			/* pages allocated (sum of 1 << order) */
+	__u64 tgid_mismatch;
+	__u32 tgid;
+	__u64 process_ctx, softirq_ctx, other_ctx, unknown_ctx;
+	__u64 allocs, allocs_process;	/* kmalloc, kmem_cache_alloc, mm_page_alloc */
+	__u64 reclaim_in_atomic;	/* direct-reclaim GFP in atomic context */
+	__u64 with_sym, with_call_site;
+	__u64 vmap_4m;			/* vmap areas of >= 4 MiB */
+	__u64 pfn_outside_zones;
+	__u64 gfp_kernel_seen;
+	__u64 named_caches, cache_events;
+	__u64 comm_ok;
+	char err[512];
+};
+
+static bool in_zones(const struct trace_reader *r, __u64 pfn)
+{
+	__u32 len;
+	const char *p = trace_reader__meta(r, KMT_META_ZONES, 0, &len);
+
+	for (__u32 off = 0; p && off + sizeof(struct kmt_zone_info) <= len;
+	     off += sizeof(struct kmt_zone_info)) {
+		struct kmt_zone_info z;
+
+		memcpy(&z, p + off, sizeof(z));
+		if (pfn >= z.start_pfn && pfn < z.start_pfn + z.spanned)
+			return true;
+	}
+	return false;
+}
+
+static void classify(struct capture *c, const struct tracemeta *m, const struct kmt_event *e)
+{
+	const char *cls = context__class(e->ctx);
+	__u32 reclaim = gfp_mask_of(m->gfp, m->nr_gfp, "__GFP_DIRECT_RECLAIM");
+	char buf[256];
+
+	if (!strcmp(cls, "process"))
+		c->process_ctx++;
+	else if (!strcmp(cls, "softirq"))
+		c->softirq_ctx++;
+	else if (!strcmp(cls, "unknown"))
+		c->unknown_ctx++;
+	else
+		c->other_ctx++;
+	if (e->type == KMT_EV_KMALLOC || e->type == KMT_EV_CACHE_ALLOC ||
+	    e->type == KMT_EV_PAGE_ALLOC) {
+		c->allocs++;
+		c->allocs_process += !strcmp(cls, "process");
+	}
+	if (reclaim && (e->gfp & reclaim) && strcmp(cls, "process"))
+		c->reclaim_in_atomic++;
+	if (e->type == KMT_EV_KMALLOC || e->type == KMT_EV_CACHE_ALLOC) {
+		gfp_format(m->gfp, m->nr_gfp, e->gfp, buf, sizeof(buf));
+		if (strstr(buf, "GFP_KERNEL"))
+			c->gfp_kernel_seen++;
+	}
+}
+
+static void account(struct capture *c, struct trace_reader *r, const struct tracemeta *m,
+		    const struct kmt_event *e)
+{
+	const struct kmt_task *t;
+
+	c->n[e->type]++;
+	if (!c->tgid)
+		c->tgid = e->tgid;
+	if (e->tgid != c->tgid)
+		c->tgid_mismatch++;
+	classify(c, m, e);
+	if (e->call_site) {
+		const struct kmt_sym *s = trace_reader__sym(r, e->call_site);
+
+		c->with_call_site++;
+		c->with_sym += s && s->name[0];
+	}
+	if (e->type == KMT_EV_PAGE_ALLOC && e->ptr != ~0ull) {
+		c->pages += 1ull << e->order;
+		c->pfn_outside_zones += !in_zones(r, e->ptr);
+	}
+	if (e->type == KMT_EV_VMAP_ALLOC && e->size >= (4u << 20))
+		c->vmap_4m++;
+	if (e->type == KMT_EV_CACHE_ALLOC) {
+		const struct kmt_cache_def *d = trace_reader__cache(r, e->aux);
+
+		c->cache_events++;
+		c->named_caches += d && d->name[0];
+	}
+	t = trace_reader__task(r, e->tid);
+	c->comm_ok += t && !strcmp(t->comm, "kmmtrace");
+}
+
+/* Reads a whole trace into c; 0 or -1 with c->err set. */
+static int capture_read(const char *path, struct capture *c, struct tracemeta *m)
+{
+	char msg[256] = "";
+	int err = 0, n;
+	struct trace_reader *r = trace_reader__open(path, &err, msg, sizeof(msg));
+	struct kmt_event e;
+	const struct trace_reader_stats *s;
+
+	memset(c, 0, sizeof(*c));
+	if (!r) {
+		snprintf(c->err, sizeof(c->err), "open %s: %s", path, msg);
+		return -1;
+	}
+	tracemeta__load(r, m);
+	while ((n = trace_reader__next(r, &e)) > 0)
+		account(c, r, m, &e);
+	s = trace_reader__stats(r);
+	if (n < 0 || s->truncated || !s->finished || s->bad_frames) {
+		snprintf(c->err, sizeof(c->err), "read %s: n=%d truncated=%d finished=%d bad=%llu",
+			 path, n, s->truncated, s->finished, (unsigned long long)s->bad_frames);
+		n = -1;
+	}
+	trace_reader__free(r);
+	return n < 0 ? -1 : 0;
+}
+
+static __u64 sum(const __u64 *v)
+{
+	__u64 s = 0;
+
+	for (int i = 0; i < KMT_EV_MAX; i++)
+		s += v[i];
+	return s;
+}
+
+TEST(live_record_workload)
+{
+	char out[512], err[8192];
+	struct capture c;
+	struct tracemeta m;
+	struct stat st;
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/w.kmt", kmt_test__tmpdir());
+	char *argv[] = { (char *)kmt_test__binary(), "record", "-q", "--only-command", "-o", out,
+			 "--", (char *)kmt_test__binary(), "workload", "-q", "pages", "slab",
+			 "vmalloc", "percpu", NULL };
+	ASSERT_EQ(run(argv, err, sizeof(err)), 0);
+	ASSERT_EQ(stat(out, &st), 0);
+	ASSERT_EQ(st.st_mode & 0777, 0600);
+	if (capture_read(out, &c, &m))
+		FAIL("%s", c.err);
+	ASSERT_EQ(c.tgid_mismatch, 0);
+	ASSERT_GE(c.n[KMT_EV_CACHE_ALLOC], 2000);	/* a filp per open() */
+	ASSERT_GE(c.n[KMT_EV_CACHE_FREE], 2000);
+	ASSERT_GE(c.n[KMT_EV_KMALLOC], 1);
+	ASSERT_GE(c.pages, 16384);			/* 64 MiB populated */
+	ASSERT_GE(c.n[KMT_EV_PAGE_FREE] + c.n[KMT_EV_PAGE_FREE_BATCHED], 1);
+	ASSERT_EQ(c.pfn_outside_zones, 0);		/* struct page -> pfn calibration */
+	ASSERT_GE(c.vmap_4m, 8);			/* BPF array maps of 4 MiB */
+	ASSERT_GE(c.n[KMT_EV_PERCPU_ALLOC], 8);
+	ASSERT_GT(c.gfp_kernel_seen, 1000);		/* GFP decoded with the trace's table */
+	ASSERT_EQ(c.named_caches, c.cache_events);	/* every cache described */
+	ASSERT_GE(c.with_sym * 100, c.with_call_site * 99); /* call sites symbolised */
+	ASSERT_GT(c.comm_ok, 0);
+	ASSERT_EQ(c.unknown_ctx, 0);
+	/* the workload allocates in process context (zone-locked and batched-free events
+	 * run under the zone and pcp locks, so they are not counted here) */
+	ASSERT_GE(c.allocs_process * 100, c.allocs * 99);
+	ASSERT_EQ(c.reclaim_in_atomic, 0);		/* a stock kernel is clean */
+	ASSERT_TRUE(m.has_counters);
+	ASSERT_EQ(sum(m.counters.dropped), 0);
+	for (int t = 1; t < KMT_EV_MAX; t++)
+		ASSERT_EQ(m.counters.written[t], m.counters.seen[t]);
+	ASSERT_EQ(sum(m.counters.written), sum(c.n));
+	ASSERT_TRUE(m.has_calib);
+	ASSERT_TRUE(m.calib.pc_known);
+	ASSERT_GE(m.calib.pc_base, 1);			/* the tracepoint's own preempt_disable */
+	ASSERT_NE(m.calib.vmemmap_base, 0);
+	ASSERT_GT(m.nr_gfp, 10);
+	ASSERT_GT(m.nr_page_orders, 1);
+}
+
+TEST(live_softirq_context)
+{
+	char out[512], err[8192];
+	struct capture c;
+	struct tracemeta m;
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/net.kmt", kmt_test__tmpdir());
+	char *argv[] = { (char *)kmt_test__binary(), "record", "-q", "--only-command", "-e",
+			 "slab,page", "-o", out, "--", (char *)kmt_test__binary(), "workload",
+			 "-q", "-n", "64", "net", NULL };
+	ASSERT_EQ(run(argv, err, sizeof(err)), 0);
+	if (capture_read(out, &c, &m))
+		FAIL("%s", c.err);
+	/* loopback receive (skb allocations) runs in NET_RX softirq on the sender's thread */
+	ASSERT_GT(c.softirq_ctx, 10);
+	ASSERT_GT(c.process_ctx, 10);
+	ASSERT_EQ(c.reclaim_in_atomic, 0);
+	ASSERT_EQ(c.n[KMT_EV_VMAP_ALLOC], 0);		/* -e excluded it */
+}
+
+static pid_t spawn(char *const argv[], int *err_fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		dup2(open("/dev/null", O_WRONLY), 1);
+		close(p[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (err_fd)
+		*err_fd = p[0];
+	else
+		close(p[0]);
+	return pid;
+}
+
+/* Reads fd until needle shows up (or EOF); true if seen. */
+static bool wait_for_text(int fd, const char *needle, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0) {
+		n += r;
+		buf[n] = 0;
+		if (strstr(buf, needle))
+			return true;
+	}
+	buf[n] = 0;
+	return false;
+}
+
+TEST(live_pid_filter_and_sigint)
+{
+	char out[512], go[512], err[4096], pidstr[32];
+	int efd, status, wstatus;
+	pid_t wl, rec;
+	struct capture c;
+	struct tracemeta m;
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/p.kmt", kmt_test__tmpdir());
+	snprintf(go, sizeof(go), "%s/go", kmt_test__tmpdir());
+	char *wargv[] = { (char *)kmt_test__binary(), "workload", "-q", "--start-file", go,
+			  "slab", NULL };
+	wl = spawn(wargv, NULL);
+	ASSERT_GT(wl, 0);
+	snprintf(pidstr, sizeof(pidstr), "%d", wl);
+	char *rargv[] = { (char *)kmt_test__binary(), "record", "-q", "-p", pidstr, "-o", out,
+			  NULL };
+	rec = spawn(rargv, &efd);
+	ASSERT_GT(rec, 0);
+	if (!wait_for_text(efd, "recording", err, sizeof(err))) {
+		kill(wl, SIGKILL);
+		waitpid(wl, NULL, 0);
+		waitpid(rec, NULL, 0);
+		FAIL("record did not start: %s", err);
+	}
+	close(open(go, O_CREAT | O_WRONLY, 0600));
+	ASSERT_EQ(waitpid(wl, &wstatus, 0), wl);
+	kill(rec, SIGINT);
+	ASSERT_EQ(waitpid(rec, &status, 0), rec);
+	close(efd);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (capture_read(out, &c, &m))			/* SIGINT: a complete file */
+		FAIL("%s", c.err);
+	ASSERT_EQ(c.tgid, (__u32)wl);
+	ASSERT_EQ(c.tgid_mismatch, 0);
+	ASSERT_GE(c.n[KMT_EV_CACHE_ALLOC], 2000);
+	ASSERT_GT(m.counters.filtered, 0);		/* other processes were filtered out */
+}
+
+TEST(live_errors_are_clear)
+{
+	char err[4096];
+
+	NEED_BPF();
+	char *argv1[] = { (char *)kmt_test__binary(), "record", "-q", "-d", "0.1", "-o",
+			  "/proc/no/such/dir/x.kmt", NULL };
+	ASSERT_EQ(run(argv1, err, sizeof(err)), 1);
+	ASSERT_CONTAINS(err, "failed to create /proc/no/such/dir/x.kmt");
+	char *argv2[] = { (char *)kmt_test__binary(), "record", "-e", "nosuchevent", NULL };
+	ASSERT_EQ(run(argv2, err, sizeof(err)), 2);
+	ASSERT_CONTAINS(err, "unknown event 'nosuchevent'");
+}
+
+TEST(live_not_root_message)
+{
+	char err[4096];
+	int p[2], status;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	NEED_BPF();
+	ASSERT_EQ(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		if (setgid(65534) || setuid(65534))
+			_exit(126);
+		execl(kmt_test__binary(), "kmmtrace", "record", "-o", "/tmp/never.kmt", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], err + n, sizeof(err) - 1 - n)) > 0)
+		n += r;
+	err[n] = 0;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	ASSERT_EQ(WEXITSTATUS(status), 1);
+	ASSERT_CONTAINS(err, "needs root");
+}

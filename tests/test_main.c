@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Test runner: see test.h. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <ftw.h>
+#include "test.h"
+
+static struct kmt_test *tests_head, **tests_tail = &tests_head;
+static int cur_failed, cur_skipped;
+static char cur_tmp[256];
+static const char *binary = "./kmmtrace";
+
+void kmt_test__register(struct kmt_test *t)
+{
+	*tests_tail = t;
+	tests_tail = &t->next;
+}
+
+void kmt_test__fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stdout, "    %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	cur_failed = 1;
+}
+
+void kmt_test__skip(const char *reason)
+{
+	fprintf(stdout, "    skipped: %s\n", reason);
+	cur_skipped = 1;
+}
+
+int kmt_test__failed(void)
+{
+	return cur_failed;
+}
+
+const char *kmt_test__binary(void)
+{
+	return binary;
+}
+
+const char *kmt_test__tmpdir(void)
+{
+	if (!cur_tmp[0]) {
+		snprintf(cur_tmp, sizeof(cur_tmp), "/tmp/kmt-test-XXXXXX");
+		if (!mkdtemp(cur_tmp)) {
+			perror("mkdtemp");
+			exit(2);
+		}
+	}
+	return cur_tmp;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+	int passed = 0, failed = 0, skipped = 0;
+	struct kmt_test *t;
+
+	if (getenv("KMMTRACE"))
+		binary = getenv("KMMTRACE");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (t = tests_head; t; t = t->next) {
+		if (argc > 1 && !strstr(t->name, argv[1]))
+			continue;
+		cur_failed = cur_skipped = 0;
+		cur_tmp[0] = 0;
+		fprintf(stdout, "test %s ...\n", t->name);
+		t->fn();
+		if (cur_tmp[0] && !getenv("KMT_KEEP_TMP"))
+			nftw(cur_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		if (cur_failed) {
+			failed++;
+			fprintf(stdout, "FAIL %s\n", t->name);
+		} else if (cur_skipped) {
+			skipped++;
+			fprintf(stdout, "SKIP %s\n", t->name);
+		} else {
+			passed++;
+			fprintf(stdout, "ok   %s\n", t->name);
+		}
+	}
+	fprintf(stdout, "%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* kmmtrace info: what a trace holds — metadata, counts, losses, time span, damage. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+#include "event.h"
+#include "trace.h"
+#include "tracemeta.h"
+
+struct info {
+	__u64 count[KMT_EV_MAX];
+	__u64 events;
+	__u64 t_first, t_last;
+	__u32 status[KMT_EV_MAX];
+	char cmdline[512];
+	char filter[256];
+};
+
+static void meta_str(const struct trace_reader *r, __u16 key, char *buf, size_t sz)
+{
+	__u32 len;
+	const char *p = trace_reader__meta(r, key, 0, &len);
+
+	buf[0] = 0;
+	if (p) {
+		len = len < sz ? len : sz - 1;
+		memcpy(buf, p, len);
+		buf[len] = 0;
+	}
+}
+
+static void scan(struct trace_reader *r, struct info *in)
+{
+	struct kmt_event e;
+	const void *p;
+	__u32 len;
+
+	while (trace_reader__next(r, &e) > 0) {
+		if (e.type < KMT_EV_MAX)
+			in->count[e.type]++;
+		if (!in->events++ || e.ts < in->t_first)
+			in->t_first = e.ts;
+		if (e.ts > in->t_last)
+			in->t_last = e.ts;
+	}
+	p = trace_reader__meta(r, KMT_META_EVENTS, 0, &len);
+	for (__u32 i = 0; p && i + 1 <= len / sizeof(struct kmt_event_status); i++) {
+		struct kmt_event_status st;
+
+		memcpy(&st, (const char *)p + i * sizeof(st), sizeof(st));
+		if (st.type < KMT_EV_MAX)
+			in->status[st.type] = st.status;
+	}
+	meta_str(r, KMT_META_CMDLINE, in->cmdline, sizeof(in->cmdline));
+	meta_str(r, KMT_META_FILTER, in->filter, sizeof(in->filter));
+}
+
+static const char *status_name(__u32 st)
+{
+	static const char *const names[] = { "off", "on", "missing", "failed" };
+
+	return st < 4 ? names[st] : "?";
+}
+
+static void print_plain(const struct trace_reader *r, const struct tracemeta *m,
+			const struct info *in)
+{
+	const struct trace_reader_stats *s = trace_reader__stats(r);
+	double span = in->events ? (in->t_last - in->t_first) / 1e9 : 0;
+
+	printf("format:       %u.%u, %llu bytes, %llu chunks\n", s->major, s->minor,
+	       (unsigned long long)s->file_size, (unsigned long long)s->chunks);
+	printf("kernel:       %s, %u CPUs, page size %u, %u page orders, pageblock order %u%s\n",
+	       m->release, m->nr_cpus, m->page_size, m->nr_page_orders, m->pageblock_order,
+	       m->preempt_rt ? ", PREEMPT_RT" : "");
+	printf("command:      %s\n", in->cmdline);
+	printf("filter:       %s\n", in->filter[0] ? in->filter : "none (system-wide)");
+	printf("stacks:       %s\n", m->stacks ? "yes" : "no");
+	printf("calibration:  preempt base %u, rcu base %d (%s), %u samples\n", m->calib.pc_base,
+	       m->calib.rcu_base, m->calib.rcu_known ? "tracked" : "untracked", m->calib.samples);
+	printf("events:       %llu over %.3f s (%.0f/s), %.2f bytes/event\n",
+	       (unsigned long long)in->events, span, span > 0 ? in->events / span : 0.0,
+	       in->events ? (double)s->file_size / in->events : 0.0);
+	for (int t = 1; t < KMT_EV_MAX; t++) {
+		if (!in->count[t] && in->status[t] != KMT_EVS_MISSING &&
+		    in->status[t] != KMT_EVS_FAILED)
+			continue;
+		printf("  %-28s %12llu", kmt_event_type_name(t), (unsigned long long)in->count[t]);
+		if (m->has_counters)
+			printf("  seen %llu dropped %llu", (unsigned long long)m->counters.seen[t],
+			       (unsigned long long)m->counters.dropped[t]);
+		printf("%s%s\n", in->status[t] > 1 ? "  " : "",
+		       in->status[t] > 1 ? status_name(in->status[t]) : "");
+	}
+	printf("losses:       %llu dropped%s\n", (unsigned long long)s->lost,
+	       m->has_counters ? "" : " (as of the last chunk; no end record)");
+	printf("integrity:    %s%s, %llu corrupt chunk(s) skipped\n",
+	       s->truncated ? "TRUNCATED" : "complete", s->finished ? "" : ", no end marker",
+	       (unsigned long long)s->bad_frames);
+}
+
+static void print_json(const struct trace_reader *r, const struct tracemeta *m,
+		       const struct info *in)
+{
+	const struct trace_reader_stats *s = trace_reader__stats(r);
+
+	printf("{\"format\":\"%u.%u\",\"file_size\":%llu,\"chunks\":%llu,\"kernel\":\"%s\","
+	       "\"nr_cpus\":%u,\"page_size\":%u,\"nr_page_orders\":%u,\"pageblock_order\":%u,"
+	       "\"preempt_rt\":%s,\"stacks\":%s,\"events\":%llu,\"t_first\":%llu,\"t_last\":%llu,"
+	       "\"lost\":%llu,\"truncated\":%s,\"finished\":%s,\"bad_chunks\":%llu,\"counts\":{",
+	       s->major, s->minor, (unsigned long long)s->file_size,
+	       (unsigned long long)s->chunks, m->release, m->nr_cpus, m->page_size,
+	       m->nr_page_orders, m->pageblock_order, m->preempt_rt ? "true" : "false",
+	       m->stacks ? "true" : "false", (unsigned long long)in->events,
+	       (unsigned long long)in->t_first, (unsigned long long)in->t_last,
+	       (unsigned long long)s->lost, s->truncated ? "true" : "false",
+	       s->finished ? "true" : "false", (unsigned long long)s->bad_frames);
+	for (int t = 1, first = 1; t < KMT_EV_MAX; t++) {
+		printf("%s\"%s\":{\"written\":%llu,\"status\":\"%s\"", first ? "" : ",",
+		       kmt_event_type_name(t), (unsigned long long)in->count[t],
+		       status_name(in->status[t]));
+		if (m->has_counters)
+			printf(",\"seen\":%llu,\"dropped\":%llu",
+			       (unsigned long long)m->counters.seen[t],
+			       (unsigned long long)m->counters.dropped[t]);
+		printf("}");
+		first = 0;
+	}
+	printf("}}\n");
+}
+
+static const char info_usage[] =
+	"usage: kmmtrace info [-j] FILE\n"
+	"\n"
+	"Print a trace's metadata (kernel, filters, calibration), event counts per type\n"
+	"with what the kernel emitted and what was dropped, and whether the file is\n"
+	"complete, truncated or damaged.\n"
+	"\n"
+	"  -j, --json   one JSON object\n"
+	"  -h, --help   this help\n";
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, {},
+	};
+	struct trace_reader *r;
+	struct tracemeta m;
+	struct info in = {};
+	bool json = false;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if (opt == 'h')
+			return fputs(info_usage, stdout) < 0;
+		else
+			return fputs(info_usage, stderr), 2;
+	}
+	if (optind != argc - 1)
+		return fputs(info_usage, stderr), 2;
+	r = open_trace("info", argv[optind]);
+	if (!r)
+		return 1;
+	tracemeta__load(r, &m);
+	scan(r, &in);
+	if (json)
+		print_json(r, &m, &in);
+	else
+		print_plain(r, &m, &in);
+	trace_reader__free(r);
+	return 0;
+}

@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The collector: see collector.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "collector.h"
+#include "context.h"
+#include "ksyms.h"
+#include "tp_args.h"
+#include "u64set.h"
+#include "kmmtrace.skel.h"
+
+struct collector {
+	struct kmmtrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct collector_sink sink;
+	struct collector_opts opts;
+	struct tp_args args;
+	struct kmt_calib calib;
+	struct bpf_link *links[KMT_EV_MAX];
+	int status[KMT_EV_MAX];
+	char why[KMT_EV_MAX][128];
+	struct ksyms *ksyms;
+	struct u64set syms;
+	struct u64set stacks;
+	__u64 written[KMT_EV_MAX];
+	__u64 records;
+	__u64 last_reload_ns;
+	__u32 page_struct_size;
+	int sink_err;
+	int nr_cpus;
+};
+
+/* Event types the calibration needs attached even when not recorded. */
+#define CALIB_EVENTS ((1ull << KMT_EV_CACHE_ALLOC) | (1ull << KMT_EV_KMALLOC) | \
+		      (1ull << KMT_EV_PAGE_ALLOC))
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	if (level == LIBBPF_WARN && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static struct bpf_program *prog_of(struct collector *c, int type)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "kmt_%s", kmt_event_type_name(type));
+	return bpf_object__find_program_by_name(c->skel->obj, name);
+}
+
+static int preflight(char *err, size_t errlen)
+{
+	if (geteuid() != 0) {
+		seterr(err, errlen, "recording needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN "
+			"for /proc/kpageflags and pagemap): run it with sudo");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		seterr(err, errlen, "kernel BTF not found at /sys/kernel/btf/vmlinux: this kernel "
+			"was built without CONFIG_DEBUG_INFO_BTF; record with `perf record -e "
+			"'kmem:*'` and convert with `kmmtrace import`");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Decide, per event type, whether its program loads; fill rodata from BTF. */
+static int configure(struct collector *c, struct btf *btf, char *err, size_t errlen)
+{
+	struct kmmtrace_bpf__rodata *ro = c->skel->rodata;
+	const char *pc_what = NULL;
+	const struct btf_type *t;
+	int id;
+
+	tp_args__resolve(btf, &c->args);
+	memcpy((void *)ro->tp_arg, c->args.idx, sizeof(c->args.idx));
+	if (context__pc_delta(btf, (__s64 *)&ro->pc_delta, &pc_what) == 0) {
+		ro->pc_enabled = true;
+		c->calib.method = 1;
+	} else {
+		fprintf(stderr, "kmmtrace: warning: cannot locate the per-CPU preempt count in "
+			"BTF; allocation context will be unknown\n");
+	}
+	id = btf__find_by_name_kind(btf, "page", BTF_KIND_STRUCT);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	c->page_struct_size = t ? t->size : 0;
+	if (!c->page_struct_size) {
+		seterr(err, errlen, "failed to find struct page in kernel BTF");
+		return -ENOENT;
+	}
+	ro->self_tgid = getpid();
+	ro->nr_pids = c->opts.nr_pids;
+	memcpy((void *)ro->pids, c->opts.pids, sizeof(c->opts.pids));
+	ro->capture_stacks = c->opts.stacks;
+	ro->events_mask = c->opts.events;
+	ro->wake_bytes = c->opts.ringbuf_bytes / 8;
+	return 0;
+}
+
+static int set_cgroup(struct collector *c, char *err, size_t errlen)
+{
+	struct kmmtrace_bpf__rodata *ro = c->skel->rodata;
+	const char *p = c->opts.cgroup;
+	char path[4096];
+	struct stat st;
+	int level = 0;
+
+	if (!p)
+		return 0;
+	if (p[0] != '/')
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", p);
+	else
+		snprintf(path, sizeof(path), "%s", p);
+	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "failed to open cgroup %s: %s (give a cgroup v2 directory, "
+			"e.g. /sys/fs/cgroup/system.slice)", path, strerror(errno ? errno : ENOTDIR));
+		return -ENOENT;
+	}
+	/* level: depth below the cgroup v2 root */
+	p = path + strlen("/sys/fs/cgroup");
+	if (strncmp(path, "/sys/fs/cgroup", 14)) {
+		seterr(err, errlen, "cgroup %s is not under /sys/fs/cgroup", path);
+		return -EINVAL;
+	}
+	for (; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			level++;
+	ro->cgroup_id = st.st_ino;
+	ro->cgroup_level = level;
+	return 0;
+}
+
+static void select_programs(struct collector *c)
+{
+	for (int type = 1; type < KMT_EV_MAX; type++) {
+		struct bpf_program *p = prog_of(c, type);
+		bool want = (c->opts.events | CALIB_EVENTS) & (1ull << type);
+
+		if (!p)
+			continue;
+		if (!want) {
+			c->status[type] = KMT_EVS_OFF;
+			bpf_program__set_autoload(p, false);
+		} else if (c->args.status[type] != TP_ARGS_OK) {
+			c->status[type] = KMT_EVS_MISSING;
+			snprintf(c->why[type], sizeof(c->why[type]), "%s", c->args.why[type]);
+			bpf_program__set_autoload(p, false);
+			if (c->opts.events & (1ull << type))
+				fprintf(stderr, "kmmtrace: warning: %s: not recorded\n",
+					c->args.why[type]);
+		} else {
+			c->status[type] = KMT_EVS_ON;
+		}
+	}
+}
+
+static int handle_record(void *ctx, void *data, size_t size);
+
+static int open_and_load(struct collector *c, char *err, size_t errlen)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int e;
+
+	if (!btf) {
+		seterr(err, errlen, "failed to load kernel BTF: %s", strerror(errno));
+		return -errno;
+	}
+	c->skel = kmmtrace_bpf__open();
+	if (!c->skel) {
+		e = -errno;
+		btf__free(btf);
+		seterr(err, errlen, "failed to open BPF object: %s", strerror(-e));
+		return e;
+	}
+	e = configure(c, btf, err, errlen);
+	btf__free(btf);
+	if (e || (e = set_cgroup(c, err, errlen)))
+		return e;
+	select_programs(c);
+	bpf_map__set_max_entries(c->skel->maps.rb, c->opts.ringbuf_bytes);
+	bpf_map__set_max_entries(c->skel->maps.stacks, c->opts.stacks ? c->opts.stack_entries : 1);
+	e = kmmtrace_bpf__load(c->skel);
+	if (e) {
+		seterr(err, errlen, "failed to load BPF programs: %s (run with -v for the "
+			"verifier log)", strerror(-e));
+		return e;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), handle_record, c, NULL);
+	if (!c->rb) {
+		seterr(err, errlen, "failed to create ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+struct collector *collector__new(const struct collector_opts *opts,
+				 const struct collector_sink *sink, char *err, size_t errlen)
+{
+	struct collector *c;
+	char why[256] = "";
+	int e;
+
+	if (preflight(err, errlen))
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->opts = *opts;
+	c->sink = *sink;
+	verbose = opts->verbose;
+	libbpf_set_print(libbpf_print);
+	c->nr_cpus = libbpf_num_possible_cpus();
+	c->ksyms = ksyms__load(NULL, &e, why, sizeof(why));
+	if (!c->ksyms)
+		fprintf(stderr, "kmmtrace: warning: %s; call sites will not be symbolised\n", why);
+	c->last_reload_ns = now_ns();
+	if (open_and_load(c, err, errlen)) {
+		collector__free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int collector__attach(struct collector *c, char *err, size_t errlen)
+{
+	int attached = 0;
+
+	for (int type = 1; type < KMT_EV_MAX; type++) {
+		struct bpf_program *p = prog_of(c, type);
+
+		if (!p || !bpf_program__autoload(p))
+			continue;
+		c->links[type] = bpf_program__attach(p);
+		if (!c->links[type]) {
+			c->status[type] = KMT_EVS_FAILED;
+			snprintf(c->why[type], sizeof(c->why[type]), "failed to attach %s: %s",
+				 kmt_event_type_name(type), strerror(errno));
+			fprintf(stderr, "kmmtrace: warning: %s\n", c->why[type]);
+			continue;
+		}
+		attached++;
+	}
+	if (!attached) {
+		seterr(err, errlen, "failed to attach any tracepoint");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---- records ---- */
+
+static void emit_sym(struct collector *c, __u64 addr)
+{
+	struct kmt_sym s = { .addr = addr };
+	int r = u64set__add(&c->syms, addr);
+
+	if (r <= 0 || !c->sink.sym)
+		return;
+	if (c->ksyms && ksyms__resolve(c->ksyms, addr, &s) < 0 &&
+	    now_ns() - c->last_reload_ns > 1000000000ull) {
+		/* a module loaded since: reload, at most once a second */
+		c->last_reload_ns = now_ns();
+		if (ksyms__reload(c->ksyms, NULL, 0) == 0)
+			ksyms__resolve(c->ksyms, addr, &s);
+	}
+	s.addr = addr;
+	if (c->sink.sym(c->sink.ctx, &s))
+		c->sink_err = -EIO;
+}
+
+static void emit_stack(struct collector *c, __s32 id)
+{
+	struct kmt_stack s = { .id = id };
+	int fd = bpf_map__fd(c->skel->maps.stacks);
+
+	if (id < 0 || u64set__add(&c->stacks, (__u64)id + 1) <= 0)
+		return;
+	if (bpf_map_lookup_elem(fd, &id, s.ips))
+		return;
+	while (s.nr < KMT_MAX_STACK_DEPTH && s.ips[s.nr])
+		s.nr++;
+	for (__u32 i = 0; i < s.nr; i++)
+		emit_sym(c, s.ips[i]);
+	if (c->sink.stack && c->sink.stack(c->sink.ctx, &s))
+		c->sink_err = -EIO;
+}
+
+static void decode_event(struct collector *c, const struct kmt_rec_event *r, struct kmt_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = r->hdr.type;
+	e->ts = r->hdr.ts;
+	e->cpu = r->hdr.cpu;
+	e->tgid = r->tgid;
+	e->tid = r->tid;
+	e->ctx = context__word(&c->calib, r->hdr.flags & KMT_RF_CTX_PC, r->pc,
+			       r->hdr.flags & KMT_RF_CTX_RCU, r->rcu);
+	e->ptr = r->ptr;
+	e->call_site = r->call_site;
+	e->size = r->size;
+	e->size2 = r->size2;
+	e->aux = r->aux;
+	e->aux2 = r->aux2;
+	e->gfp = r->gfp;
+	e->node = r->node;
+	e->order = r->order;
+	e->mt = r->mt;
+	e->arg = r->arg;
+	e->arg2 = r->arg2;
+	e->stack_id = r->stack_id < 0 ? -1 : r->stack_id;
+	if (r->hdr.flags & KMT_RF_PAGE_PTR) {
+		/* page_to_pfn() for SPARSEMEM_VMEMMAP; a NULL page (failed alloc) is pfn -1 */
+		e->ptr = r->ptr && c->calib.vmemmap_base ?
+			(r->ptr - c->calib.vmemmap_base) / c->page_struct_size : ~0ull;
+	}
+	if (e->type == KMT_EV_PAGE_ALLOC_EXTFRAG)
+		e->arg2 = -1;	/* change_ownership: not available from the raw tracepoint */
+	if (e->type == KMT_EV_PERCPU_ALLOC) {
+		e->arg = (r->arg & 1) | ((r->order & 1) << 1);	/* reserved | is_atomic << 1 */
+		e->order = 0;
+	}
+}
+
+static int handle_event(struct collector *c, const struct kmt_rec_event *r)
+{
+	struct kmt_event e;
+
+	decode_event(c, r, &e);
+	if (e.call_site)
+		emit_sym(c, e.call_site);
+	if (e.stack_id >= 0)
+		emit_stack(c, e.stack_id);
+	if (c->sink.event && c->sink.event(c->sink.ctx, &e))
+		c->sink_err = -EIO;
+	c->written[e.type]++;
+	return 0;
+}
+
+static int handle_cache(struct collector *c, const struct kmt_rec_cache_def *r)
+{
+	struct kmt_cache_def d = {
+		.cache = r->cache, .object_size = r->object_size, .size = r->size,
+		.align = r->align, .flags = r->flags, .order = (__s32)r->order,
+		.objects = r->objects, .has_ctor = r->has_ctor,
+	};
+
+	memcpy(d.name, r->name, sizeof(d.name));
+	d.name[sizeof(d.name) - 1] = 0;
+	if (c->sink.cache && c->sink.cache(c->sink.ctx, &d))
+		c->sink_err = -EIO;
+	return 0;
+}
+
+static int handle_task(struct collector *c, const struct kmt_rec_task *r)
+{
+	struct kmt_task t = { .tgid = r->tgid, .tid = r->tid };
+
+	memcpy(t.comm, r->comm, sizeof(t.comm));
+	t.comm[sizeof(t.comm) - 1] = 0;
+	if (c->sink.task && c->sink.task(c->sink.ctx, &t))
+		c->sink_err = -EIO;
+	return 0;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	const struct kmt_rec_hdr *h = data;
+	struct collector *c = ctx;
+
+	c->records++;
+	if (size < sizeof(*h) || h->size > size)
+		return 0;
+	if (h->type > KMT_EV_NONE && h->type < KMT_EV_MAX && size >= sizeof(struct kmt_rec_event))
+		handle_event(c, data);
+	else if (h->type == KMT_REC_CACHE_DEF && size >= sizeof(struct kmt_rec_cache_def))
+		handle_cache(c, data);
+	else if (h->type == KMT_REC_TASK && size >= sizeof(struct kmt_rec_task))
+		handle_task(c, data);
+	/* a failing sink (disk full) stops consumption; the caller reports it */
+	return c->sink_err;
+}
+
+/* ---- calibration ---- */
+
+static __u64 pagemap_pfn(int fd, const void *addr)
+{
+	__u64 ent = 0;
+	off_t off = ((unsigned long)addr / getpagesize()) * sizeof(ent);
+
+	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent) || !(ent & (1ull << 63)))
+		return 0;
+	return ent & ((1ull << 55) - 1);
+}
+
+/* Touch fresh pages; each fault's last page allocation is the page itself. */
+static int locate_vmemmap(struct collector *c, char *err, size_t errlen)
+{
+	struct kmmtrace_bpf__bss *bss = c->skel->bss;
+	long ps = getpagesize();
+	__u64 cand[16], best = 0;
+	int n = 0, votes = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	char *m = mmap(NULL, 16 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (fd < 0 || m == MAP_FAILED) {
+		seterr(err, errlen, "failed to open /proc/self/pagemap: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	madvise(m, 16 * ps, MADV_NOHUGEPAGE);
+	m[0] = 1;	/* page tables */
+	for (int i = 1; i < 16; i++) {
+		__u32 before = __atomic_load_n(&bss->calib.nr_pages, __ATOMIC_SEQ_CST), after;
+		__u64 pfn;
+
+		m[i * ps] = 1;
+		after = __atomic_load_n(&bss->calib.nr_pages, __ATOMIC_SEQ_CST);
+		pfn = pagemap_pfn(fd, m + i * ps);
+		if (after == before || !pfn)
+			continue;
+		cand[n++] = bss->calib.pages[(after - 1) & 7] - pfn * c->page_struct_size;
+	}
+	for (int i = 0; i < n; i++) {
+		int v = 0;
+
+		for (int j = 0; j < n; j++)
+			v += cand[j] == cand[i];
+		if (v > votes) {
+			votes = v;
+			best = cand[i];
+		}
+	}
+	munmap(m, 16 * ps);
+	close(fd);
+	if (votes < 3) {
+		seterr(err, errlen, "failed to locate struct pages (%d of %d page faults agreed); "
+			"page events need /proc/self/pagemap PFNs (CAP_SYS_ADMIN)", votes, n);
+		return -ENOENT;
+	}
+	c->calib.vmemmap_base = best;
+	return 0;
+}
+
+static void process_context_allocations(void)
+{
+	for (int i = 0; i < 16; i++) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+int collector__calibrate(struct collector *c, char *err, size_t errlen)
+{
+	struct kmmtrace_bpf__bss *bss = c->skel->bss;
+	int e;
+
+	bss->calib.min_pc = ~0u;
+	bss->calib.min_rcu = 0x7fffffff;
+	__atomic_store_n(&bss->calib_tid, (__u32)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+	process_context_allocations();
+	e = locate_vmemmap(c, err, errlen);
+	__atomic_store_n(&bss->calib_tid, 0, __ATOMIC_SEQ_CST);
+	c->calib.samples = bss->calib.samples;
+	if (bss->calib.min_pc != ~0u) {
+		c->calib.pc_known = 1;
+		c->calib.pc_base = bss->calib.min_pc & KMT_CTX_PREEMPT_MASK;
+		if (bss->calib.min_pc & ~KMT_CTX_PREEMPT_MASK)
+			fprintf(stderr, "kmmtrace: warning: calibration saw preempt count 0x%x in "
+				"process context\n", bss->calib.min_pc);
+	}
+	if (bss->calib.min_rcu != 0x7fffffff) {
+		c->calib.rcu_known = 1;
+		c->calib.rcu_base = bss->calib.min_rcu;
+	}
+	if (!c->calib.pc_known)
+		c->calib.method = 0;
+	/* detach what only the calibration needed */
+	for (int type = 1; type < KMT_EV_MAX; type++) {
+		if (c->links[type] && !(c->opts.events & (1ull << type))) {
+			bpf_link__destroy(c->links[type]);
+			c->links[type] = NULL;
+			c->status[type] = KMT_EVS_OFF;
+		}
+	}
+	return e;
+}
+
+/* ---- running ---- */
+
+int collector__poll(struct collector *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	if (n >= 0 && !c->sink_err)
+		n = ring_buffer__consume(c->rb);
+	if (c->sink_err)
+		return c->sink_err;
+	return n < 0 && n != -EINTR ? n : 0;
+}
+
+int collector__stop(struct collector *c)
+{
+	int n;
+
+	for (int type = 1; type < KMT_EV_MAX; type++) {
+		bpf_link__destroy(c->links[type]);
+		c->links[type] = NULL;
+	}
+	do {
+		n = ring_buffer__consume(c->rb);
+	} while (n > 0 && !c->sink_err);
+	return c->sink_err ? c->sink_err : (n < 0 ? n : 0);
+}
+
+const struct kmt_calib *collector__calib(const struct collector *c)
+{
+	return &c->calib;
+}
+
+int collector__event_status(const struct collector *c, int type, const char **why)
+{
+	if (type <= 0 || type >= KMT_EV_MAX)
+		return KMT_EVS_OFF;
+	if (why)
+		*why = c->why[type];
+	return c->status[type];
+}
+
+int collector__counters(const struct collector *c, struct kmt_counters *out)
+{
+	struct bpf_map *map = c->skel->maps.cpu_state;
+	size_t vsz = (bpf_map__value_size(map) + 7) & ~7ul;	/* counters come first */
+	__u8 *vals = calloc(c->nr_cpus, vsz);
+	__u32 zero = 0;
+	__u64 sum[KMT_CNT_MAX] = { 0 };
+
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &zero, vals)) {
+		free(vals);
+		return -errno;
+	}
+	for (int cpu = 0; cpu < c->nr_cpus; cpu++) {
+		const __u64 *cnt = (const __u64 *)(vals + cpu * vsz);
+
+		for (int i = 0; i < KMT_CNT_MAX; i++)
+			sum[i] += cnt[i];
+	}
+	free(vals);
+	memset(out, 0, sizeof(*out));
+	for (int t = 0; t < KMT_EV_MAX; t++) {
+		out->seen[t] = sum[KMT_CNT_SEEN + t];
+		out->dropped[t] = sum[KMT_CNT_DROPPED + t];
+		out->written[t] = c->written[t];
+	}
+	out->stack_fail = sum[KMT_CNT_STACK_FAIL];
+	out->cache_def_dropped = sum[KMT_CNT_CACHE_DEF_DROPPED];
+	out->filtered = sum[KMT_CNT_FILTERED];
+	out->pc_unknown = sum[KMT_CNT_PC_UNKNOWN];
+	return 0;
+}
+
+int collector__prog_stats(const struct collector *c, struct kmt_prog_stat *out, int max)
+{
+	int n = 0;
+
+	for (int type = 1; type < KMT_EV_MAX && n < max; type++) {
+		struct bpf_program *p = prog_of((struct collector *)c, type);
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!p || bpf_program__fd(p) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		snprintf(out[n].name, sizeof(out[n].name), "%s", kmt_event_type_name(type));
+		out[n].recursion_misses = info.recursion_misses;
+		out[n].run_cnt = info.run_cnt;
+		out[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	return n;
+}
+
+__u64 collector__records(const struct collector *c)
+{
+	return c->records;
+}
+
+void collector__free(struct collector *c)
+{
+	if (!c)
+		return;
+	for (int type = 1; type < KMT_EV_MAX; type++)
+		bpf_link__destroy(c->links[type]);
+	ring_buffer__free(c->rb);
+	kmmtrace_bpf__destroy(c->skel);
+	ksyms__free(c->ksyms);
+	u64set__free(&c->syms);
+	u64set__free(&c->stacks);
+	free(c);
+}
+
+/* ---- event selection ---- */
+
+static __u64 group_mask(const char *name)
+{
+	static const struct {
+		const char *name;
+		__u64 mask;
+	} groups[] = {
+		{ "all", ((1ull << KMT_EV_MAX) - 1) & ~1ull },
+		{ "slab", (1ull << KMT_EV_KMALLOC) | (1ull << KMT_EV_KFREE) |
+			  (1ull << KMT_EV_CACHE_ALLOC) | (1ull << KMT_EV_CACHE_FREE) },
+		{ "page", ((1ull << (KMT_EV_PAGE_ALLOC_EXTFRAG + 1)) - 1) &
+			  ~((1ull << KMT_EV_PAGE_ALLOC) - 1) },
+		{ "vmalloc", (1ull << KMT_EV_VMAP_ALLOC) | (1ull << KMT_EV_VMAP_FREE) |
+			     (1ull << KMT_EV_VMAP_PURGE) },
+		{ "percpu", (1ull << KMT_EV_PERCPU_ALLOC) | (1ull << KMT_EV_PERCPU_FREE) |
+			    (1ull << KMT_EV_PERCPU_CHUNK_CREATE) |
+			    (1ull << KMT_EV_PERCPU_CHUNK_DESTROY) },
+		{ "tlb", 1ull << KMT_EV_TLB_FLUSH },
+	};
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (!strcmp(name, groups[i].name))
+			return groups[i].mask;
+	if (!strcmp(name, "kmem") || !strcmp(name, "kmem:*"))
+		return group_mask("slab") | group_mask("page");
+	return 0;
+}
+
+int collector__parse_events(const char *list, __u64 *mask, char *err, size_t errlen)
+{
+	char *dup = strdup(list), *save = NULL, *tok;
+	int e = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	*mask = 0;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *star = strstr(tok, ":*");
+		int type = kmt_event_type_from_name(tok);
+		__u64 g = group_mask(tok);
+
+		if (star)
+			*star = 0;
+		if (!g && star)
+			g = group_mask(tok);
+		if (type > 0)
+			*mask |= 1ull << type;
+		else if (g)
+			*mask |= g;
+		else {
+			seterr(err, errlen, "unknown event '%s' (names: kmalloc, kfree, "
+				"kmem_cache_alloc, ..., groups: all, slab, page, vmalloc, percpu, "
+				"tlb, kmem)", tok);
+			e = -EINVAL;
+			break;
+		}
+	}
+	free(dup);
+	return e;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kmmtrace trace file (.kmt): writer and reader. Format in docs/FORMAT.md.
+ *
+ * A file is a header followed by frames. Every frame has a sync word, a type,
+ * a sequence number, lengths and CRC32s, and is compressed alone, so a file cut
+ * at any byte reads up to its last whole frame. Metadata frames hold (key, value)
+ * items; chunk frames hold definitions (caches, tasks, stacks, symbols) followed
+ * by column-encoded events.
+ */
+#ifndef __KMT_TRACE_H
+#define __KMT_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "event.h"
+
+#define KMT_FILE_MAGIC		"KMMTRACE"
+#define KMT_FORMAT_MAJOR	1	/* readers reject a larger major */
+#define KMT_FORMAT_MINOR	0
+
+/* Metadata keys. Values are little-endian binary or NUL-free text (len excludes no NUL). */
+enum kmt_meta_key {
+	KMT_META_KERNEL_RELEASE = 1,	/* text: uname -r */
+	KMT_META_KERNEL_VERSION = 2,	/* text: uname -v */
+	KMT_META_MACHINE = 3,		/* text: uname -m */
+	KMT_META_HOSTNAME = 4,		/* text */
+	KMT_META_BOOT_ID = 5,		/* text: /proc/sys/kernel/random/boot_id */
+	KMT_META_NR_CPUS = 6,		/* u32: possible CPUs */
+	KMT_META_PAGE_SIZE = 7,		/* u32 */
+	KMT_META_GFP_TABLE = 8,		/* struct kmt_gfp_entry[] (see gfp.h) */
+	KMT_META_NR_PAGE_ORDERS = 9,	/* u32: MAX_PAGE_ORDER + 1 */
+	KMT_META_PAGEBLOCK_ORDER = 10,	/* u32 */
+	KMT_META_MIGRATETYPES = 11,	/* text: names separated by '\n', in kernel order */
+	KMT_META_ZONES = 12,		/* struct kmt_zone_info[] */
+	KMT_META_KCONFIG = 13,		/* text: selected CONFIG_ lines of the running kernel */
+	KMT_META_PREEMPT_RT = 14,	/* u32: 1 on PREEMPT_RT kernels */
+	KMT_META_CALIB = 15,		/* struct kmt_calib */
+	KMT_META_CLOCK = 16,		/* struct kmt_clock */
+	KMT_META_CMDLINE = 17,		/* text: the kmmtrace command line */
+	KMT_META_EVENTS = 18,		/* struct kmt_event_status[] */
+	KMT_META_SNAPSHOT = 19,		/* u8 phase, NUL-terminated name, then the file's text */
+	KMT_META_FREEMAP = 20,		/* u8 phase, then varint pairs (pfn delta, run length) */
+	KMT_META_COUNTERS = 21,		/* struct kmt_counters (end of recording) */
+	KMT_META_PROG_STATS = 22,	/* struct kmt_prog_stat[] (end of recording) */
+	KMT_META_TOOL_VERSION = 23,	/* text */
+	KMT_META_STRUCT_PAGE = 24,	/* u32 sizeof(struct page) */
+	KMT_META_FILTER = 25,		/* text: pid/cgroup filters in force */
+	KMT_META_STACKS = 26,		/* u32: 1 when stacks were captured */
+	KMT_META_ERRORS = 27,		/* text: problems met while recording, one per line */
+	KMT_META_MAX,
+};
+
+enum kmt_phase {
+	KMT_PHASE_START = 0,
+	KMT_PHASE_END = 1,
+};
+
+struct kmt_zone_info {
+	__u32 node;
+	char name[12];		/* "DMA", "DMA32", "Normal", "Movable", ... */
+	__u64 start_pfn;
+	__u64 spanned;
+	__u64 present;
+	__u64 managed;
+};
+
+struct kmt_calib {
+	__u32 pc_base;		/* preempt count the tracing machinery adds in process context */
+	__s32 rcu_base;		/* RCU nesting it adds (0 if untracked) */
+	__u32 pc_known;		/* 1 if the preempt count could be read */
+	__u32 rcu_known;	/* 1 if task->rcu_read_lock_nesting exists */
+	__u32 samples;		/* calibration events seen */
+	__u32 method;		/* 0 none, 1 per-CPU offsets from BTF + runqueues, 2 __ksym */
+	__u64 vmemmap_base;	/* struct page * of pfn 0 (0 unknown) */
+};
+
+struct kmt_clock {
+	__s64 realtime_minus_mono;	/* ns: add to event ts for wall-clock time */
+	__u64 start_mono;
+	__u64 end_mono;
+};
+
+/* status of each event type's program at record time */
+enum kmt_ev_status {
+	KMT_EVS_OFF = 0,	/* not requested */
+	KMT_EVS_ON = 1,		/* attached */
+	KMT_EVS_MISSING = 2,	/* tracepoint absent on this kernel */
+	KMT_EVS_FAILED = 3,	/* load or attach failed */
+};
+
+struct kmt_event_status {
+	__u32 type;
+	__u32 status;
+};
+
+struct kmt_counters {
+	__u64 seen[KMT_EV_MAX];		/* emitted by the kernel, counted in BPF */
+	__u64 dropped[KMT_EV_MAX];	/* failed ring-buffer reserves */
+	__u64 written[KMT_EV_MAX];	/* written to the file */
+	__u64 stack_fail;
+	__u64 cache_def_dropped;
+	__u64 filtered;
+	__u64 pc_unknown;
+};
+
+struct kmt_prog_stat {
+	char name[32];
+	__u64 recursion_misses;
+	__u64 run_cnt;		/* 0 unless kernel.bpf_stats_enabled */
+	__u64 run_time_ns;
+};
+
+/* ---- writer ---- */
+
+struct trace_writer;
+
+struct trace_writer_opts {
+	size_t sz;
+	__u32 chunk_events;	/* events per chunk (default 65536) */
+	int zlevel;		/* zlib level (default 1) */
+};
+
+/* Creates (mode 0600, truncating) and writes the file header. NULL + *err on failure. */
+struct trace_writer *trace_writer__open(const char *path, const struct trace_writer_opts *opts,
+					int *err);
+/* Metadata items gather in a pending META frame, written by meta_flush. */
+int trace_writer__meta_add(struct trace_writer *w, __u16 key, const void *val, __u32 len);
+int trace_writer__meta_flush(struct trace_writer *w);
+/* Definitions go into the current chunk, before its events. */
+int trace_writer__add_cache(struct trace_writer *w, const struct kmt_cache_def *c);
+int trace_writer__add_task(struct trace_writer *w, const struct kmt_task *t);
+int trace_writer__add_stack(struct trace_writer *w, const struct kmt_stack *s);
+int trace_writer__add_sym(struct trace_writer *w, const struct kmt_sym *s);
+int trace_writer__add_event(struct trace_writer *w, const struct kmt_event *e);
+/* Losses so far, stored in every following chunk so a cut file still knows them. */
+void trace_writer__set_lost(struct trace_writer *w, __u64 lost);
+int trace_writer__flush(struct trace_writer *w);	/* write the current chunk now */
+/* Flush, write the END frame, fsync. The writer must still be freed. */
+int trace_writer__finish(struct trace_writer *w);
+__u64 trace_writer__bytes(const struct trace_writer *w);	/* bytes written so far */
+__u64 trace_writer__events(const struct trace_writer *w);
+void trace_writer__free(struct trace_writer *w);
+
+/* ---- reader ---- */
+
+struct trace_reader;
+
+struct trace_reader_stats {
+	__u64 file_size;
+	__u64 frames;
+	__u64 chunks;
+	__u64 events;		/* events decoded so far */
+	__u64 bad_frames;	/* CRC or decode errors, skipped */
+	__u64 lost;		/* losses recorded in the last good chunk */
+	bool truncated;		/* the file ends inside a frame */
+	bool finished;		/* an END frame was found */
+	__u64 truncated_at;	/* offset of the partial frame */
+	__u64 t_first;
+	__u64 t_last;
+	__u16 major;
+	__u16 minor;
+};
+
+/*
+ * Opens and indexes a trace: validates the header (bad magic, newer major
+ * version: NULL, *err = -EINVAL / -EPROTONOSUPPORT, and msg filled with a
+ * one-line reason), reads every META frame. msg may be NULL.
+ */
+struct trace_reader *trace_reader__open(const char *path, int *err, char *msg, size_t msglen);
+/* 1: *e filled; 0: end of trace; < 0: I/O error */
+int trace_reader__next(struct trace_reader *r, struct kmt_event *e);
+int trace_reader__rewind(struct trace_reader *r);
+const struct trace_reader_stats *trace_reader__stats(const struct trace_reader *r);
+
+/* Metadata: the n-th item with key (0-based); NULL when absent. */
+const void *trace_reader__meta(const struct trace_reader *r, __u16 key, unsigned int n,
+			       __u32 *len);
+/* Definitions seen so far while iterating (all of them after a full pass). */
+const struct kmt_cache_def *trace_reader__cache(const struct trace_reader *r, __u64 cache);
+const struct kmt_task *trace_reader__task(const struct trace_reader *r, __u32 tid);
+const struct kmt_stack *trace_reader__stack(const struct trace_reader *r, __s32 id);
+const struct kmt_sym *trace_reader__sym(const struct trace_reader *r, __u64 addr);
+void trace_reader__free(struct trace_reader *r);
+
+#endif /* __KMT_TRACE_H */

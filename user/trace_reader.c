@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Trace file reader. Opening validates the file header and walks the frame
+ * headers only (every length bounded by the file size before anything is
+ * allocated), resyncing on the sync word past damage; META frames are read
+ * then. Iteration decodes one chunk at a time. docs/FORMAT.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <zlib.h>
+#include "trace.h"
+#include "codec.h"
+
+#define RESYNC_BLOCK	(64 * 1024)
+
+struct chunk_ent {
+	__u64 off;
+	struct kmt_frame_hdr h;
+	bool bad;		/* counted in bad_frames already */
+};
+
+struct meta_item {
+	__u16 key;
+	__u32 len;
+	size_t off;		/* in meta_blob */
+};
+
+/* Definitions by key: key -> index in an array of esz-byte records. */
+struct def_table {
+	struct kmt_map map;
+	void *v;
+	size_t esz;
+	__u32 len;
+	__u32 cap;
+};
+
+struct trace_reader {
+	int fd;
+	struct trace_reader_stats st;
+	__u64 data_off;		/* first frame */
+	struct chunk_ent *chunks;
+	size_t nr_chunks;
+	size_t cap_chunks;
+	size_t next_chunk;
+	struct chunk_ent *cur;	/* chunk being decoded */
+	struct meta_item *meta;
+	size_t nr_meta;
+	size_t cap_meta;
+	struct kmt_buf meta_blob;
+	struct kmt_buf zbuf;	/* stored payload */
+	struct kmt_buf raw;	/* decompressed payload */
+	z_stream zs;
+	bool zs_ready;
+	struct kmt_chunk_dec dec;
+	struct def_table caches, tasks, stacks, syms;
+};
+
+enum probe {
+	PROBE_OK,
+	PROBE_BAD,
+	PROBE_TRUNC,
+};
+
+static void set_msg(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!msg || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+}
+
+/* bytes read (short only at end of file), or -errno */
+static ssize_t pread_full(int fd, void *buf, size_t len, __u64 off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, (char *)buf + done, len - done, off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+static void *grow_array(void *p, size_t *cap, size_t len, size_t esz)
+{
+	size_t ncap = *cap ? *cap * 2 : 16;
+
+	if (len < *cap)
+		return p;
+	p = realloc(p, ncap * esz);
+	if (p)
+		*cap = ncap;
+	return p;
+}
+
+/* ---- definitions ---- */
+
+static int def_put(struct def_table *t, __u64 key, const void *rec)
+{
+	__u32 *idx = kmt_map__get(&t->map, key);
+	size_t cap = t->cap;
+	void *v;
+	int err;
+
+	if (idx) {
+		memcpy((char *)t->v + (size_t)*idx * t->esz, rec, t->esz);
+		return 0;
+	}
+	v = grow_array(t->v, &cap, t->len, t->esz);
+	if (!v)
+		return -ENOMEM;
+	t->v = v;
+	t->cap = cap;
+	err = kmt_map__put(&t->map, key, t->len);
+	if (err)
+		return err;
+	memcpy((char *)t->v + (size_t)t->len++ * t->esz, rec, t->esz);
+	return 0;
+}
+
+static const void *def_get(const struct def_table *t, __u64 key)
+{
+	const __u32 *idx = kmt_map__get(&t->map, key);
+
+	return idx ? (const char *)t->v + (size_t)*idx * t->esz : NULL;
+}
+
+static void def_free(struct def_table *t)
+{
+	kmt_map__free(&t->map);
+	free(t->v);
+}
+
+static int apply_defs(struct trace_reader *r, const __u8 *p, size_t len)
+{
+	struct kmt_cur c = { .p = p, .end = p + len };
+	union kmt_def d;
+	int tag = 0, err = 0;
+
+	while (!err && (tag = kmt_def__next(&c, &d)) > 0) {
+		switch (tag) {
+		case KMT_DEF_CACHE:
+			err = def_put(&r->caches, d.cache.cache, &d.cache);
+			break;
+		case KMT_DEF_TASK:
+			err = def_put(&r->tasks, d.task.tid, &d.task);
+			break;
+		case KMT_DEF_STACK:
+			err = def_put(&r->stacks, (__u32)d.stack.id, &d.stack);
+			break;
+		case KMT_DEF_SYM:
+			err = def_put(&r->syms, d.sym.addr, &d.sym);
+			break;
+		}
+	}
+	return err ? err : tag;
+}
+
+/* ---- payloads ---- */
+
+/* Reads, checks and decompresses a frame's payload into r->raw (or r->zbuf). */
+static int load_payload(struct trace_reader *r, __u64 off, const struct kmt_frame_hdr *h,
+			const __u8 **out)
+{
+	bool z = h->flags & KMT_FRAME_F_ZLIB;
+	struct kmt_buf *dst = z ? &r->zbuf : &r->raw;
+	ssize_t n;
+
+	if (h->flags & ~KMT_FRAME_F_ZLIB)
+		return -EBADMSG;
+	if (kmt_buf__reserve(dst, (size_t)h->stored_len + 1) ||
+	    kmt_buf__reserve(&r->raw, (size_t)h->raw_len + 1))
+		return -ENOMEM;
+	n = pread_full(r->fd, dst->p, h->stored_len, off + h->hdr_size);
+	if (n < 0)
+		return n;
+	if (n != h->stored_len)
+		return -EIO;	/* the file shrank since it was indexed */
+	if (kmt_crc32(dst->p, h->stored_len) != h->payload_crc)
+		return -EBADMSG;
+	*out = r->raw.p;
+	if (!z)
+		return 0;
+	if (!r->zs_ready) {
+		if (inflateInit(&r->zs) != Z_OK)
+			return -ENOMEM;
+		r->zs_ready = true;
+	}
+	inflateReset(&r->zs);
+	r->zs.next_in = dst->p;
+	r->zs.avail_in = h->stored_len;
+	r->zs.next_out = r->raw.p;
+	r->zs.avail_out = h->raw_len;
+	if (inflate(&r->zs, Z_FINISH) != Z_STREAM_END || r->zs.avail_out || r->zs.avail_in)
+		return -EBADMSG;
+	return 0;
+}
+
+/* Checks a META payload whole, then keeps its items (values 16-aligned, NUL after). */
+static int parse_meta(struct trace_reader *r, const __u8 *p, size_t len)
+{
+	const __u8 *q, *end = p + len;
+	struct meta_item *it;
+	__u32 ilen;
+
+	for (q = p; q < end; q += 6 + ilen) {
+		if (end - q < 6 || (ilen = kmt_le32(q + 2)) > (size_t)(end - q - 6))
+			return -EBADMSG;
+	}
+	for (q = p; q < end; q += 6 + ilen) {
+		ilen = kmt_le32(q + 2);
+		it = grow_array(r->meta, &r->cap_meta, r->nr_meta, sizeof(*r->meta));
+		if (!it)
+			return -ENOMEM;
+		r->meta = it;
+		r->meta_blob.len = (r->meta_blob.len + 15) & ~(size_t)15;
+		if (kmt_buf__reserve(&r->meta_blob, (size_t)ilen + 1))
+			return -ENOMEM;
+		it = &r->meta[r->nr_meta++];
+		it->key = kmt_le16(q);
+		it->len = ilen;
+		it->off = r->meta_blob.len;
+		kmt_buf__put(&r->meta_blob, q + 6, ilen);
+		kmt_buf__put(&r->meta_blob, "", 1);
+	}
+	return 0;
+}
+
+/* ---- indexing ---- */
+
+static bool lengths_ok(const struct kmt_frame_hdr *h)
+{
+	if (h->hdr_size < KMT_FRAME_HDR_SIZE || h->hdr_size > KMT_FRAME_HDR_MAX)
+		return false;
+	if (h->stored_len > KMT_FRAME_MAX || h->raw_len > KMT_FRAME_MAX)
+		return false;
+	if (h->flags & KMT_FRAME_F_ZLIB) {
+		if (h->raw_len > (__u64)h->stored_len * 1032 + 64 || !h->stored_len)
+			return false;
+	} else if (h->stored_len != h->raw_len) {
+		return false;
+	}
+	if (h->type == KMT_FRAME_CHUNK)
+		return h->nr_events <= h->raw_len;
+	return h->type != KMT_FRAME_META && h->type != KMT_FRAME_END ? true : !h->nr_events;
+}
+
+static int probe_frame(struct trace_reader *r, __u64 off, struct kmt_frame_hdr *h)
+{
+	__u64 avail = r->st.file_size - off;
+	__u8 buf[KMT_FRAME_HDR_SIZE], sync[4];
+	ssize_t n;
+
+	n = pread_full(r->fd, buf, avail < sizeof(buf) ? avail : sizeof(buf), off);
+	if (n < 0)
+		return n;
+	if (n < (ssize_t)sizeof(buf)) {	/* a cut header, if it starts like one */
+		kmt_put_le32(sync, KMT_FRAME_SYNC);
+		return memcmp(buf, sync, n < 4 ? n : 4) ? PROBE_BAD : PROBE_TRUNC;
+	}
+	if (kmt_frame_hdr__unpack(buf, h) || !lengths_ok(h))
+		return PROBE_BAD;
+	if ((__u64)h->hdr_size + h->stored_len > avail)
+		return PROBE_TRUNC;
+	return PROBE_OK;
+}
+
+/* Offset of the next plausible frame after damage at from - 1 (file size if none). */
+static int resync(struct trace_reader *r, __u64 from, __u64 *next)
+{
+	__u8 buf[RESYNC_BLOCK], sync[4];
+	struct kmt_frame_hdr h;
+	__u64 off = from;
+	ssize_t n, i;
+	int ret;
+
+	kmt_put_le32(sync, KMT_FRAME_SYNC);
+	while (off < r->st.file_size) {
+		n = pread_full(r->fd, buf, sizeof(buf), off);
+		if (n <= 0)
+			return n ? n : -EIO;
+		for (i = 0; i < n; i++) {
+			if (buf[i] != sync[0] || (i + 4 <= n && memcmp(buf + i, sync, 4)))
+				continue;
+			ret = probe_frame(r, off + i, &h);
+			if (ret < 0)
+				return ret;
+			if (ret != PROBE_BAD) {
+				*next = off + i;
+				return 0;
+			}
+		}
+		off += n;
+	}
+	*next = r->st.file_size;
+	return 0;
+}
+
+static int add_chunk(struct trace_reader *r, __u64 off, const struct kmt_frame_hdr *h)
+{
+	struct chunk_ent *c;
+
+	c = grow_array(r->chunks, &r->cap_chunks, r->nr_chunks, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	r->chunks = c;
+	c = &r->chunks[r->nr_chunks++];
+	c->off = off;
+	c->h = *h;
+	c->bad = false;
+	r->st.chunks++;
+	return 0;
+}
+
+static int add_frame(struct trace_reader *r, __u64 off, const struct kmt_frame_hdr *h)
+{
+	const __u8 *p;
+	int err = 0;
+
+	r->st.frames++;
+	switch (h->type) {
+	case KMT_FRAME_CHUNK:
+		return add_chunk(r, off, h);
+	case KMT_FRAME_META:
+		err = load_payload(r, off, h, &p);
+		if (!err)
+			err = parse_meta(r, p, h->raw_len);
+		break;
+	case KMT_FRAME_END:
+		err = load_payload(r, off, h, &p);
+		if (!err)
+			r->st.finished = true;
+		break;
+	default:
+		break;		/* a newer frame type: skipped */
+	}
+	if (err == -EBADMSG) {
+		r->st.bad_frames++;
+		err = 0;
+	}
+	return err;
+}
+
+static int index_frames(struct trace_reader *r)
+{
+	__u64 off = r->data_off;
+	struct kmt_frame_hdr h;
+	int ret;
+
+	while (off < r->st.file_size) {
+		ret = probe_frame(r, off, &h);
+		if (ret < 0)
+			return ret;
+		if (ret == PROBE_TRUNC) {
+			r->st.truncated = true;
+			r->st.truncated_at = off;
+			break;
+		}
+		if (ret == PROBE_BAD) {
+			r->st.bad_frames++;
+			ret = resync(r, off + 1, &off);
+			if (ret)
+				return ret;
+			continue;
+		}
+		ret = add_frame(r, off, &h);
+		if (ret)
+			return ret;
+		off += h.hdr_size + (__u64)h.stored_len;
+	}
+	return 0;
+}
+
+static int read_file_header(struct trace_reader *r, char *msg, size_t msglen)
+{
+	__u8 h[KMT_FILE_HDR_SIZE] = { 0 };
+	ssize_t n = pread_full(r->fd, h, sizeof(h), 0);
+	__u32 hsz;
+
+	if (n < 0)
+		return n;
+	if (n < 8 || memcmp(h, KMT_FILE_MAGIC, 8)) {
+		set_msg(msg, msglen, "not a kmmtrace file%s", n ? "" : " (empty)");
+		return -EINVAL;
+	}
+	r->st.major = kmt_le16(h + 8);
+	r->st.minor = kmt_le16(h + 10);
+	hsz = kmt_le32(h + 12);
+	if (n >= 12 && (r->st.major > KMT_FORMAT_MAJOR || !r->st.major)) {
+		set_msg(msg, msglen, "trace format version %u.%u is %s than the supported version %u.%u",
+			r->st.major, r->st.minor, r->st.major ? "newer" : "older",
+			KMT_FORMAT_MAJOR, KMT_FORMAT_MINOR);
+		return -EPROTONOSUPPORT;
+	}
+	if (n < (ssize_t)sizeof(h) || hsz > r->st.file_size) {
+		set_msg(msg, msglen, "truncated kmmtrace file header (%lld bytes)", (long long)n);
+		return -EINVAL;
+	}
+	if (hsz < KMT_FILE_HDR_SIZE || hsz > KMT_FILE_HDR_MAX) {
+		set_msg(msg, msglen, "bad kmmtrace file header size %u", hsz);
+		return -EINVAL;
+	}
+	r->data_off = hsz;
+	return 0;
+}
+
+static void init_tables(struct trace_reader *r)
+{
+	r->caches.esz = sizeof(struct kmt_cache_def);
+	r->tasks.esz = sizeof(struct kmt_task);
+	r->stacks.esz = sizeof(struct kmt_stack);
+	r->syms.esz = sizeof(struct kmt_sym);
+}
+
+struct trace_reader *trace_reader__open(const char *path, int *err, char *msg, size_t msglen)
+{
+	struct trace_reader *r = calloc(1, sizeof(*r));
+	struct stat st;
+	int ret = -ENOMEM;
+
+	set_msg(msg, msglen, "%s", "");
+	if (!r)
+		goto fail;
+	init_tables(r);
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0 || fstat(r->fd, &st)) {
+		ret = -errno;
+		set_msg(msg, msglen, "failed to open %s: %s", path, strerror(-ret));
+		goto fail;
+	}
+	r->st.file_size = st.st_size;
+	ret = read_file_header(r, msg, msglen);
+	if (!ret)
+		ret = index_frames(r);
+	if (ret) {
+		if (msg && !msg[0])
+			set_msg(msg, msglen, "failed to read %s: %s", path, strerror(-ret));
+		goto fail;
+	}
+	return r;
+fail:
+	trace_reader__free(r);
+	if (err)
+		*err = ret;
+	return NULL;
+}
+
+/* ---- iteration ---- */
+
+static const __u8 no_events[] = { 0, 0, 0 };	/* 0 events, 0 types, 0 columns */
+
+static int parse_chunk(struct trace_reader *r, const __u8 *p, const struct chunk_ent *c)
+{
+	struct kmt_cur cur = { .p = p, .end = p + c->h.raw_len };
+	bool events = false;
+	__u64 len;
+	__u8 sec;
+	int err;
+
+	while (cur.p < cur.end) {
+		sec = kmt_cur__u8(&cur);
+		len = kmt_cur__uv(&cur);
+		if (cur.bad || len > (__u64)(cur.end - cur.p))
+			return -EBADMSG;
+		err = 0;
+		if (sec == KMT_SEC_DEFS) {
+			err = apply_defs(r, cur.p, len);
+		} else if (sec == KMT_SEC_EVENTS) {
+			if (events)
+				return -EBADMSG;
+			events = true;
+			err = kmt_dec__init(&r->dec, cur.p, len, c->h.nr_events);
+		}
+		if (err)
+			return err;
+		cur.p += len;
+	}
+	if (events)
+		return 0;
+	return kmt_dec__init(&r->dec, no_events, sizeof(no_events), c->h.nr_events);
+}
+
+static void mark_bad(struct trace_reader *r, struct chunk_ent *c)
+{
+	if (!c->bad)
+		r->st.bad_frames++;
+	c->bad = true;
+}
+
+static int load_chunk(struct trace_reader *r, struct chunk_ent *c)
+{
+	const __u8 *p;
+	int err;
+
+	err = load_payload(r, c->off, &c->h, &p);
+	if (!err)
+		err = parse_chunk(r, p, c);
+	return err;
+}
+
+int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
+{
+	struct chunk_ent *c;
+	int ret;
+
+	for (;;) {
+		if (r->cur) {
+			ret = kmt_dec__next(&r->dec, e);
+			if (likely(ret == 1)) {
+				if (!r->st.events++ || e->ts < r->st.t_first)
+					r->st.t_first = e->ts;
+				if (e->ts > r->st.t_last)
+					r->st.t_last = e->ts;
+				return 1;
+			}
+			if (ret < 0)
+				mark_bad(r, r->cur);
+			r->cur = NULL;
+		}
+		if (r->next_chunk >= r->nr_chunks)
+			return 0;
+		c = &r->chunks[r->next_chunk++];
+		ret = load_chunk(r, c);
+		if (ret == -EBADMSG) {
+			mark_bad(r, c);
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+		r->cur = c;
+		r->st.lost = c->h.lost;
+	}
+}
+
+int trace_reader__rewind(struct trace_reader *r)
+{
+	r->next_chunk = 0;
+	r->cur = NULL;
+	r->st.events = 0;
+	r->st.t_first = 0;
+	r->st.t_last = 0;
+	r->st.lost = 0;
+	return 0;
+}
+
+const struct trace_reader_stats *trace_reader__stats(const struct trace_reader *r)
+{
+	return &r->st;
+}
+
+const void *trace_reader__meta(const struct trace_reader *r, __u16 key, unsigned int n,
+			       __u32 *len)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr_meta; i++) {
+		if (r->meta[i].key != key || n--)
+			continue;
+		if (len)
+			*len = r->meta[i].len;
+		return r->meta_blob.p + r->meta[i].off;
+	}
+	return NULL;
+}
+
+const struct kmt_cache_def *trace_reader__cache(const struct trace_reader *r, __u64 cache)
+{
+	return def_get(&r->caches, cache);
+}
+
+const struct kmt_task *trace_reader__task(const struct trace_reader *r, __u32 tid)
+{
+	return def_get(&r->tasks, tid);
+}
+
+const struct kmt_stack *trace_reader__stack(const struct trace_reader *r, __s32 id)
+{
+	return def_get(&r->stacks, (__u32)id);
+}
+
+const struct kmt_sym *trace_reader__sym(const struct trace_reader *r, __u64 addr)
+{
+	return def_get(&r->syms, addr);
+}
+
+void trace_reader__free(struct trace_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->zs_ready)
+		inflateEnd(&r->zs);
+	free(r->chunks);
+	free(r->meta);
+	kmt_buf__free(&r->meta_blob);
+	kmt_buf__free(&r->zbuf);
+	kmt_buf__free(&r->raw);
+	kmt_dec__free(&r->dec);
+	def_free(&r->caches);
+	def_free(&r->tasks);
+	def_free(&r->stacks);
+	def_free(&r->syms);
+	free(r);
+}
