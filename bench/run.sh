@@ -1,52 +1,89 @@
 #!/bin/bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Capture benchmark: the same allocation-heavy workload (kmmtrace workload churn),
-# untraced, under `kmmtrace record` (system-wide) and under `perf record` of the
-# same tracepoints, side by side in one run. Prints ratios, events/s, drops and
-# bytes per event. Needs root. SECONDS_PER_RUN and ROUNDS tune it.
+#
+# Capture benchmark (make bench), measured side by side in one run.
+#
+# 1. Overhead: the same allocation-heavy workload (`kmmtrace workload churn`, one
+#    thread pinned to CPU 0) untraced, under `kmmtrace record` (system-wide) and
+#    under `perf record -a` of the same kmem tracepoints. The three run back to
+#    back in each round, so every ratio compares runs seconds apart on this noisy
+#    shared machine; the median ratio over ROUNDS is reported, for throughput
+#    (ops/s) and for the workload thread's CPU time per operation.
+# 2. Rate: one churn per CPU under `kmmtrace record`, events/s captured and drops.
+# 3. Size: bytes per event on disk, kmmtrace vs perf.data vs gzip'd perf script.
+#
+# Needs root. Tunables: ROUNDS (default 5), SECONDS_PER_RUN (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-K=./kmmtrace
-S=${SECONDS_PER_RUN:-3}
-ROUNDS=${ROUNDS:-3}
+K=$PWD/kmmtrace
+S=${SECONDS_PER_RUN:-2}
+ROUNDS=${ROUNDS:-5}
 OUT=${BENCH_OUT:-/tmp/kmt-bench}
+NCPU=$(nproc)
 mkdir -p "$OUT"
-EVENTS="kmem:kmalloc,kmem:kfree,kmem:kmem_cache_alloc,kmem:kmem_cache_free,kmem:mm_page_alloc,kmem:mm_page_free,kmem:mm_page_free_batched,kmem:mm_page_alloc_zone_locked,kmem:mm_page_pcpu_drain,kmem:mm_page_alloc_extfrag"
+EVENTS=kmem:kmalloc,kmem:kfree,kmem:kmem_cache_alloc,kmem:kmem_cache_free,kmem:mm_page_alloc
+EVENTS=$EVENTS,kmem:mm_page_free,kmem:mm_page_free_batched,kmem:mm_page_alloc_zone_locked
+EVENTS=$EVENTS,kmem:mm_page_pcpu_drain,kmem:mm_page_alloc_extfrag
 
-churn() { "$@" $K workload churn --seconds "$S" | awk '/ops\/s/ {print $2}'; }
-
-declare -a base kmt prf
-have_perf=0
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+have_perf=0
 if command -v perf >/dev/null && [ -d /sys/kernel/tracing/events/kmem ]; then have_perf=1; fi
 
+# churn output: "churn: OPS ops/s over S s, CPU us CPU/op"
+churn() { "$@" taskset -c 0 "$K" workload churn --seconds "$S" | awk '/^churn:/ {print $2, $7}'; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "nan")}'; }
+
+: > "$OUT/rounds.txt"
 for r in $(seq "$ROUNDS"); do
-	base+=("$(churn)")
-	$K record -q -o "$OUT/bench.kmt" -- $K workload churn --seconds "$S" > "$OUT/kmt.txt"
-	kmt+=("$(awk '/ops\/s/ {print $2}' "$OUT/kmt.txt")")
+	read -r b_ops b_cpu < <(churn)
+	read -r k_ops k_cpu < <(churn "$K" record -q -o "$OUT/bench.kmt" --)
+	p_ops=nan p_cpu=nan
 	if [ $have_perf = 1 ]; then
-		perf record -q -a -e "$EVENTS" -o "$OUT/perf.data" -- $K workload churn --seconds "$S" \
-			> "$OUT/perf.txt" 2>/dev/null
-		prf+=("$(awk '/ops\/s/ {print $2}' "$OUT/perf.txt")")
+		read -r p_ops p_cpu < <(churn perf record -q -a -e "$EVENTS" -o "$OUT/perf.data" -- 2>/dev/null)
 	fi
+	echo "$b_ops $b_cpu $k_ops $k_cpu $p_ops $p_cpu" | tee -a "$OUT/rounds.txt" >&2
 done
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-B=$(median "${base[@]}"); KM=$(median "${kmt[@]}")
-$K info -j "$OUT/bench.kmt" > "$OUT/info.json"
-python3 - "$OUT/info.json" "$B" "$KM" "$S" <<'PY' || true
-import json, sys
-i = json.load(open(sys.argv[1])); b, k, s = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-ev = i["events"]; span = (i["t_last"] - i["t_first"]) / 1e9 or 1
-drops = sum(c.get("dropped", 0) for c in i["counts"].values())
-print(f"untraced:          {b:12.0f} ops/s")
-print(f"kmmtrace record:   {k:12.0f} ops/s  slowdown {b/k:.2f}x  events {ev}  {ev/span/1e6:.2f} M events/s  drops {drops}  {i['file_size']/max(ev,1):.2f} bytes/event")
-PY
+ratio() { awk -v a="$1" -v b="$2" '{ if ($b + 0 > 0 && $a != "nan" && $b != "nan") print $a / $b }' "$OUT/rounds.txt" | median; }
+echo "== overhead: churn on CPU 0, $ROUNDS rounds of ${S}s, median of per-round ratios"
+echo "kmmtrace record: slowdown $(ratio 1 3)x (ops/s), $(ratio 4 2)x (CPU/op)"
 if [ $have_perf = 1 ]; then
-	P=$(median "${prf[@]}")
-	PE=$(perf script -i "$OUT/perf.data" 2>/dev/null | wc -l)
-	PS=$(stat -c %s "$OUT/perf.data")
-	echo "perf record:       $(printf '%12.0f' "$P") ops/s  slowdown $(awk -v b="$B" -v p="$P" 'BEGIN{printf "%.2f", b/p}')x  events $PE  $(awk -v s="$PS" -v e="$PE" 'BEGIN{printf "%.1f", s/(e?e:1)}') bytes/event"
+	echo "perf record:     slowdown $(ratio 1 5)x (ops/s), $(ratio 6 2)x (CPU/op)"
 else
-	echo "perf record:       not available (install linux-perf for the comparison)"
+	echo "perf record:     not available (install linux-perf)"
+fi
+
+echo "== rate: $NCPU churn processes under kmmtrace record (system-wide)"
+pids=()
+"$K" record -q -o "$OUT/rate.kmt" -d $((S + 1)) &
+rec=$!
+sleep 1
+for c in $(seq 0 $((NCPU - 1))); do
+	taskset -c "$c" "$K" workload churn --seconds "$S" > /dev/null &
+	pids+=($!)
+done
+wait "${pids[@]}" "$rec"
+"$K" info -j "$OUT/rate.kmt" | tr ',{}' '\n\n\n' > "$OUT/rate.txt"
+ev=$(awk -F: '$1 == "\"events\"" {print $2}' "$OUT/rate.txt")
+t0=$(awk -F: '$1 == "\"t_first\"" {print $2}' "$OUT/rate.txt")
+t1=$(awk -F: '$1 == "\"t_last\"" {print $2}' "$OUT/rate.txt")
+size=$(awk -F: '$1 == "\"file_size\"" {print $2}' "$OUT/rate.txt")
+drops=$(awk -F: '$1 == "\"dropped\"" {s += $2} END {print s + 0}' "$OUT/rate.txt")
+awk -v e="$ev" -v a="$t0" -v b="$t1" -v d="$drops" -v s="$size" 'BEGIN {
+	printf "events %d in %.2f s: %.2f M events/s captured, drops %d, %.2f bytes/event\n",
+	       e, (b - a) / 1e9, e / ((b - a) / 1e9) / 1e6, d, s / e }'
+
+echo "== size: bytes per event on disk (last overhead round)"
+kev=$("$K" info -j "$OUT/bench.kmt" | tr ',{}' '\n\n\n' | awk -F: '$1 == "\"events\"" {print $2}')
+ksz=$(stat -c %s "$OUT/bench.kmt")
+awk -v s="$ksz" -v e="$kev" 'BEGIN { printf "kmmtrace:        %.2f bytes/event (%d events)\n", s / e, e }'
+if [ $have_perf = 1 ]; then
+	perf script -i "$OUT/perf.data" 2>/dev/null > "$OUT/perf.txt" || true
+	pev=$(wc -l < "$OUT/perf.txt")
+	psz=$(stat -c %s "$OUT/perf.data")
+	gzip -1 -c "$OUT/perf.txt" > "$OUT/perf.txt.gz"
+	gsz=$(stat -c %s "$OUT/perf.txt.gz")
+	awk -v s="$psz" -v g="$gsz" -v e="$pev" 'BEGIN {
+		printf "perf.data:       %.1f bytes/event (%d events)\n", s / e, e
+		printf "perf script|gzip: %.1f bytes/event\n", g / e }'
 fi

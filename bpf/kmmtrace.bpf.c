@@ -255,19 +255,6 @@ static __always_inline void fill_slots(struct kmt_rec_event *e, __u64 *ctx, cons
 	e->arg2 = TP_ARG(ctx, type, KMT_SLOT_ARG2);
 }
 
-/* kmem_cache_alloc lost bytes_req/bytes_alloc in 6.1 (commit 2c1d697fb8ba): read the cache. */
-static __always_inline void fill_cache_sizes(struct kmt_rec_event *e, const int type)
-{
-	struct kmem_cache___any *c = (void *)e->aux;
-
-	if (type != KMT_EV_CACHE_ALLOC || !c)
-		return;
-	if (!TP_HAS(type, KMT_SLOT_SIZE))
-		e->size = BPF_CORE_READ(c, object_size);
-	if (!TP_HAS(type, KMT_SLOT_SIZE2))
-		e->size2 = BPF_CORE_READ(c, size);
-}
-
 static __always_inline int emit(__u64 *ctx, const int type)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -287,14 +274,13 @@ static __always_inline int emit(__u64 *ctx, const int type)
 		return 0;
 	}
 	fill_hdr(&e->hdr, type, sizeof(*e));
-	id = bpf_get_current_pid_tgid();
+	id = bpf_get_current_pid_tgid();	/* cheaper than passing it through selected() */
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
 	e->pc = 0;
 	e->rcu = 0;
 	fill_context(cs, e, t);
-	fill_slots(e, ctx, type);
-	fill_cache_sizes(e, type);
+	fill_slots(e, ctx, type);	/* sizes of kmem_cache_alloc on >= 6.1: see record.c */
 	if (type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG)
 		e->hdr.flags |= KMT_RF_PAGE_PTR;
 	e->stack_id = -1;

@@ -65,6 +65,9 @@ void kmt_buf__free(struct kmt_buf *b)
 
 /* ---- cursor ---- */
 
+/* What absent (all-zero) columns read from, refilled when used up. */
+const __u8 kmt_zeros[4096];
+
 __u64 kmt_cur__uv_slow(struct kmt_cur *c)
 {
 	const __u8 *p = c->p;
@@ -73,8 +76,12 @@ __u64 kmt_cur__uv_slow(struct kmt_cur *c)
 
 	for (shift = 0; shift < 64; shift += 7) {
 		if (p >= c->end) {
-			if (!c->zero)
-				c->bad = true;
+			if (c->zero && p == c->p) {	/* an absent column: zeros for ever */
+				c->p = kmt_zeros + 1;
+				c->end = kmt_zeros + sizeof(kmt_zeros);
+				return 0;
+			}
+			c->bad = true;
 			c->p = c->end;
 			return 0;
 		}
@@ -383,24 +390,29 @@ int kmt_def__next(struct kmt_cur *c, union kmt_def *d)
 /* ---- event columns ---- */
 
 enum { CLS_SLAB, CLS_PFN, CLS_VMAP, CLS_PERCPU, CLS_PCPU_CHUNK, CLS_OTHER = KMT_NR_CLASSES - 1 };
-enum { DICT_CALL_SITE, DICT_GFP, DICT_CACHE, DICT_MISC };
+enum { DICT_CALL_SITE, DICT_GFP, DICT_MISC };
 
 #define F(f, e, p)	{ KMT_F_##f, KMT_ENC_##e, p }
-#define SLAB_PTR	F(PTR, PTR, CLS_SLAB)
-#define PFN		F(PTR, PTR, CLS_PFN)
-#define CALL_SITE	F(CALL_SITE, DICT, DICT_CALL_SITE)
-#define GFP		F(GFP, DICT, DICT_GFP)
+#define SLAB_PTR	F(PTR, RPTR, CLS_SLAB | KMT_RPTR_SITE)
+#define PFN		F(PTR, RPTR, CLS_PFN)
+#define CS_DICT		F(CALL_SITE, CSITE, DICT_CALL_SITE)
+#define GFP_DICT	F(GFP, DICT, DICT_GFP)
+#define SITE(f)		F(f, SITE, 0)
 #define ZZ(f)		F(f, ZZ, 0)
 #define UV(f)		F(f, UV, 0)
 
+/*
+ * Slab events key size, size2, cache and gfp by call site (mostly the same
+ * each time) and find pointers among recent ones (LIFO reuse, short lives).
+ */
 static const struct kmt_type_desc type_descs[KMT_EV_MAX] = {
-	[KMT_EV_KMALLOC] = { 6, { SLAB_PTR, CALL_SITE, UV(SIZE), F(SIZE2, DSIZE, 0), GFP,
-				  ZZ(NODE) } },
-	[KMT_EV_KFREE] = { 2, { SLAB_PTR, CALL_SITE } },
-	[KMT_EV_CACHE_ALLOC] = { 7, { SLAB_PTR, CALL_SITE, UV(SIZE), F(SIZE2, DSIZE, 0),
-				      F(AUX, DICT, DICT_CACHE), GFP, ZZ(NODE) } },
-	[KMT_EV_CACHE_FREE] = { 3, { SLAB_PTR, CALL_SITE, F(AUX, DICT, DICT_CACHE) } },
-	[KMT_EV_PAGE_ALLOC] = { 4, { PFN, GFP, ZZ(ORDER), ZZ(MT) } },
+	[KMT_EV_KMALLOC] = { 6, { CS_DICT, SITE(SIZE), SITE(SIZE2), SITE(GFP), ZZ(NODE),
+				  SLAB_PTR } },
+	[KMT_EV_KFREE] = { 2, { CS_DICT, SLAB_PTR } },
+	[KMT_EV_CACHE_ALLOC] = { 7, { CS_DICT, SITE(SIZE), SITE(SIZE2), SITE(AUX), SITE(GFP),
+				      ZZ(NODE), SLAB_PTR } },
+	[KMT_EV_CACHE_FREE] = { 3, { CS_DICT, SITE(AUX), SLAB_PTR } },
+	[KMT_EV_PAGE_ALLOC] = { 4, { PFN, GFP_DICT, ZZ(ORDER), ZZ(MT) } },
 	[KMT_EV_PAGE_FREE] = { 2, { PFN, ZZ(ORDER) } },
 	[KMT_EV_PAGE_FREE_BATCHED] = { 1, { PFN } },
 	[KMT_EV_PAGE_ALLOC_ZONE_LOCKED] = { 4, { PFN, ZZ(ORDER), ZZ(MT), ZZ(ARG) } },
@@ -411,11 +423,11 @@ static const struct kmt_type_desc type_descs[KMT_EV_MAX] = {
 				     F(AUX, DICT, DICT_MISC), F(AUX2, DICT, DICT_MISC), ZZ(ARG) } },
 	[KMT_EV_VMAP_FREE] = { 3, { F(PTR, PTR, CLS_VMAP), UV(SIZE), UV(SIZE2) } },
 	[KMT_EV_VMAP_PURGE] = { 3, { F(PTR, PTR, CLS_VMAP), UV(SIZE), F(AUX, DPTR, 0) } },
-	[KMT_EV_PERCPU_ALLOC] = { 9, { F(PTR, PTR, CLS_PERCPU), CALL_SITE, UV(SIZE),
-				       F(SIZE2, DSIZE, 0), F(AUX, DICT, DICT_MISC), UV(AUX2), GFP,
-				       ZZ(ARG), ZZ(ARG2) } },
-	[KMT_EV_PERCPU_FREE] = { 3, { F(PTR, PTR, CLS_PERCPU), F(AUX, DICT, DICT_MISC),
-				      UV(AUX2) } },
+	[KMT_EV_PERCPU_ALLOC] = { 9, { CS_DICT, SITE(SIZE), SITE(SIZE2), SITE(GFP),
+				       F(AUX, DICT, DICT_MISC), UV(AUX2), ZZ(ARG), ZZ(ARG2),
+				       F(PTR, PTR, CLS_PERCPU) } },
+	[KMT_EV_PERCPU_FREE] = { 3, { F(AUX, DICT, DICT_MISC), UV(AUX2),
+				      F(PTR, PTR, CLS_PERCPU) } },
 	[KMT_EV_TLB_FLUSH] = { 2, { UV(SIZE), ZZ(ARG) } },
 	[KMT_EV_PERCPU_CHUNK_CREATE] = { 1, { F(PTR, PTR, CLS_PCPU_CHUNK) } },
 	[KMT_EV_PERCPU_CHUNK_DESTROY] = { 1, { F(PTR, PTR, CLS_PCPU_CHUNK) } },
@@ -423,9 +435,20 @@ static const struct kmt_type_desc type_descs[KMT_EV_MAX] = {
 
 /* Types this table does not know keep every field. */
 static const struct kmt_type_desc generic_desc = {
-	KMT_F_NR, { F(PTR, PTR, CLS_OTHER), CALL_SITE, UV(SIZE), F(SIZE2, DSIZE, 0), UV(AUX),
-		    UV(AUX2), GFP, ZZ(NODE), ZZ(ORDER), ZZ(MT), ZZ(ARG), ZZ(ARG2) }
+	KMT_F_NR, { F(PTR, PTR, CLS_OTHER), CS_DICT, UV(SIZE), F(SIZE2, DSIZE, 0), UV(AUX),
+		    UV(AUX2), GFP_DICT, ZZ(NODE), ZZ(ORDER), ZZ(MT), ZZ(ARG), ZZ(ARG2) }
 };
+
+/* The types of the table, for encoders and decoders specialized at compile time. */
+#define BUILTIN_TYPES(X)							\
+	X(KMT_EV_KMALLOC) X(KMT_EV_KFREE) X(KMT_EV_CACHE_ALLOC) X(KMT_EV_CACHE_FREE)	\
+	X(KMT_EV_PAGE_ALLOC) X(KMT_EV_PAGE_FREE) X(KMT_EV_PAGE_FREE_BATCHED)		\
+	X(KMT_EV_PAGE_ALLOC_ZONE_LOCKED) X(KMT_EV_PAGE_PCPU_DRAIN)			\
+	X(KMT_EV_PAGE_ALLOC_EXTFRAG) X(KMT_EV_VMAP_ALLOC) X(KMT_EV_VMAP_FREE)		\
+	X(KMT_EV_VMAP_PURGE) X(KMT_EV_PERCPU_ALLOC) X(KMT_EV_PERCPU_FREE)		\
+	X(KMT_EV_TLB_FLUSH) X(KMT_EV_PERCPU_CHUNK_CREATE) X(KMT_EV_PERCPU_CHUNK_DESTROY)
+
+#define INLINE	static inline __attribute__((always_inline))
 
 const struct kmt_type_desc *kmt_type_desc(unsigned int type)
 {
@@ -435,7 +458,7 @@ const struct kmt_type_desc *kmt_type_desc(unsigned int type)
 }
 
 /* 32-bit fields travel sign- (s32) or zero- (u32) extended to 64 bits. */
-static inline __u64 field_get(const struct kmt_event *e, unsigned int f)
+INLINE __u64 field_get(const struct kmt_event *e, unsigned int f)
 {
 	switch (f) {
 	case KMT_F_PTR:		return e->ptr;
@@ -453,7 +476,7 @@ static inline __u64 field_get(const struct kmt_event *e, unsigned int f)
 	}
 }
 
-static inline void field_set(struct kmt_event *e, unsigned int f, __u64 v)
+INLINE void field_set(struct kmt_event *e, unsigned int f, __u64 v)
 {
 	switch (f) {
 	case KMT_F_PTR:		e->ptr = v; break;
@@ -471,11 +494,59 @@ static inline void field_set(struct kmt_event *e, unsigned int f, __u64 v)
 	}
 }
 
+#define RPTR_ESC	(KMT_RING - 1)	/* RPTR code: a full zigzag delta follows */
+
+INLINE void ring_push(struct kmt_delta_state *st, unsigned int cls, __u64 v)
+{
+	st->head[cls] = (st->head[cls] + 1) & (KMT_RING - 1);
+	st->ring[cls][st->head[cls]] = v;
+}
+
+INLINE __u64 ring_at(const struct kmt_delta_state *st, unsigned int cls, unsigned int i)
+{
+	return st->ring[cls][(st->head[cls] - i) & (KMT_RING - 1)];
+}
+
+/* Makes idx the current call site; a site seen first starts with every field 0. */
+static int site_select(struct kmt_sites *s, __u64 idx)
+{
+	__u32 cap = s->cap ? s->cap : 64;
+	struct kmt_site *n;
+
+	s->cur = &s->scratch;
+	if (likely(idx < s->len)) {
+		s->cur = &s->s[idx];
+		return 0;
+	}
+	if (idx >= UINT32_MAX / 2)
+		return -EBADMSG;
+	while (cap <= idx)
+		cap *= 2;
+	if (cap > s->cap) {
+		n = realloc(s->s, (size_t)cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		s->s = n;
+		s->cap = cap;
+	}
+	memset(&s->s[s->len], 0, (idx + 1 - s->len) * sizeof(*n));
+	s->len = idx + 1;
+	s->cur = &s->s[idx];
+	return 0;
+}
+
+static void sites_reset(struct kmt_sites *s)
+{
+	s->len = 0;
+	s->cur = &s->scratch;
+}
+
 /* ---- encoder ---- */
 
 #define ENC_EVENT_MAX	(2 * KMT_VARINT_MAX)	/* bytes one event adds to one column */
+#define ENC_BATCH	64			/* events between checks for room */
 
-static inline void enc_put(struct kmt_chunk_enc *enc, int col, __u64 v)
+INLINE void enc_put(struct kmt_chunk_enc *enc, int col, __u64 v)
 {
 	struct kmt_buf *b = &enc->col[col];
 
@@ -483,51 +554,142 @@ static inline void enc_put(struct kmt_chunk_enc *enc, int col, __u64 v)
 	enc->col_any[col] |= v != 0;
 }
 
+/* The ts delta's low byte (nearly random) and the rest go to separate columns. */
+INLINE void enc_ts(struct kmt_chunk_enc *enc, __u64 z)
+{
+	struct kmt_buf *b = &enc->col[KMT_COL_TS];
+
+	b->p[b->len++] = (__u8)z;
+	enc->col_any[KMT_COL_TS] |= (__u8)z != 0;
+	enc_put(enc, KMT_COL_TS_HI, z >> 8);
+}
+
+/* Room for ENC_BATCH more events, so that encoding one cannot fail half way. */
 static int enc_reserve(struct kmt_chunk_enc *enc)
 {
+	struct kmt_sites *s = &enc->sites;
+	__u32 len = s->len;
 	int i, err;
 
 	for (i = 0; i < KMT_COL_NR; i++) {
-		if (unlikely(enc->col[i].cap - enc->col[i].len < ENC_EVENT_MAX)) {
-			err = kmt_buf__reserve(&enc->col[i], ENC_EVENT_MAX);
-			if (err)
-				return err;
-		}
-	}
-	for (i = 0; i <= DICT_MISC; i++) {
-		err = kmt_map__reserve(&enc->dict[i], 2);
+		err = kmt_buf__reserve(&enc->col[i], ENC_BATCH * ENC_EVENT_MAX);
 		if (err)
 			return err;
 	}
-	return 0;
+	for (i = 0; i < KMT_NR_DICTS; i++) {
+		err = kmt_map__reserve(&enc->dict[i], 2 * ENC_BATCH);
+		if (err)
+			return err;
+	}
+	err = site_select(s, enc->dict[DICT_CALL_SITE].len + 2 * ENC_BATCH);
+	s->cur = &s->scratch;	/* set again by the next event's call site */
+	s->len = len;		/* keep the room, not the sites */
+	if (!err)
+		enc->room = ENC_BATCH;
+	return err;
 }
 
-static inline void enc_field(struct kmt_chunk_enc *enc, const struct kmt_event *e,
+/*
+ * Puts v's index in dictionary k, a new index followed by v. pred 0: plain
+ * index; otherwise 0 stands for index pred - 1 and others are index + 1
+ * (pred ~0u: no prediction). Returns the index.
+ */
+INLINE __u32 enc_dict(struct kmt_chunk_enc *enc, int col, unsigned int k, __u64 v,
+			     __u32 pred)
+{
+	struct kmt_map *dict = &enc->dict[k];
+	__u32 *idx = kmt_map__get(dict, v), bias = !!pred, n;
+
+	if (likely(idx)) {
+		if (*idx + 1 == pred)
+			enc_put(enc, col, 0);
+		else
+			enc_put(enc, col, *idx + bias);
+		return *idx;
+	}
+	n = dict->len;
+	enc_put(enc, col, n + bias);
+	enc_put(enc, col, v);
+	kmt_map__put(dict, v, n);	/* reserved: cannot fail */
+	return n;
+}
+
+/* A call site, predicted from the one that followed this CPU's previous call site. */
+INLINE void enc_csite(struct kmt_chunk_enc *enc, int col, unsigned int k, __u64 v)
+{
+	__u32 *last = &enc->st.last_site[enc->st.slot], pred, idx;
+
+	pred = *last ? enc->sites.s[*last - 1].next : 0;
+	idx = enc_dict(enc, col, k, v, pred ? pred : ~0u);
+	site_select(&enc->sites, idx);		/* reserved: cannot fail */
+	if (*last)
+		enc->sites.s[*last - 1].next = idx + 1;
+	*last = idx + 1;
+}
+
+/* The value a missed RPTR is a delta against: the class's last, or the call site's. */
+INLINE __u64 *rptr_base(struct kmt_delta_state *st, struct kmt_sites *sites,
+			       unsigned int param)
+{
+	unsigned int cls = param & KMT_RPTR_CLASS;
+
+	if (param & KMT_RPTR_SITE)
+		return &sites->cur->v[KMT_F_PTR];
+	return &st->ring[cls][st->head[cls]];
+}
+
+/* RPTR: a position among the class's last RPTR_ESC values, or a delta vs a base. */
+INLINE void enc_rptr(struct kmt_chunk_enc *enc, int col, unsigned int param, __u64 v)
+{
+	unsigned int i, cls = param & KMT_RPTR_CLASS, h = enc->st.head[cls];
+	__u64 *base = rptr_base(&enc->st, &enc->sites, param);
+	const __u64 *ring = enc->st.ring[cls];
+	__u64 z = kmt_zz((__s64)(v - *base));
+
+	for (i = 0; i < RPTR_ESC; i++) {
+		if (ring[(h - i) & (KMT_RING - 1)] == v)
+			break;
+	}
+	if (i < RPTR_ESC) {
+		enc_put(enc, col, i);
+	} else if (z < ~0ull - KMT_RING) {
+		enc_put(enc, col, KMT_RING + z);
+	} else {
+		enc_put(enc, col, RPTR_ESC);	/* a delta too large to add KMT_RING to */
+		enc_put(enc, col, z);
+	}
+	if (param & KMT_RPTR_SITE)
+		*base = v;
+	ring_push(&enc->st, cls, v);
+}
+
+INLINE void enc_field(struct kmt_chunk_enc *enc, const struct kmt_event *e,
 			     const struct kmt_field_enc *f)
 {
 	int col = KMT_COL_FIELD + f->field;
-	__u64 v = field_get(e, f->field), base;
-	struct kmt_map *dict;
-	__u32 *idx;
+	__u64 v = field_get(e, f->field), *site;
 
 	switch (f->enc) {
 	case KMT_ENC_ZZ:
 		v = kmt_zz((__s64)v);
 		break;
 	case KMT_ENC_PTR:
-		base = enc->st.ptr_base[f->param];
-		enc->st.ptr_base[f->param] = v;
-		v = kmt_zz((__s64)(v - base));
+		v = kmt_zz((__s64)(v - ring_at(&enc->st, f->param, 0)));
+		ring_push(&enc->st, f->param, field_get(e, f->field));
 		break;
+	case KMT_ENC_RPTR:
+		enc_rptr(enc, col, f->param, v);
+		return;
 	case KMT_ENC_DICT:
-		dict = &enc->dict[f->param];
-		idx = kmt_map__get(dict, v);
-		if (likely(idx)) {
-			v = *idx;
-			break;
-		}
-		enc_put(enc, col, dict->len);	/* a new index, then the value */
-		kmt_map__put(dict, v, dict->len);	/* reserved: cannot fail */
+		enc_dict(enc, col, f->param, v, 0);
+		return;
+	case KMT_ENC_CSITE:
+		enc_csite(enc, col, f->param, v);
+		return;
+	case KMT_ENC_SITE:
+		site = &enc->sites.cur->v[f->field];
+		v = kmt_zz((__s64)(v - *site));
+		*site = field_get(e, f->field);
 		break;
 	case KMT_ENC_DSIZE:
 		v = kmt_zz((__s64)(v - e->size));
@@ -539,33 +701,51 @@ static inline void enc_field(struct kmt_chunk_enc *enc, const struct kmt_event *
 	enc_put(enc, col, v);
 }
 
+/* With d a constant, the loop unrolls and each field's encoding is known. */
+INLINE void enc_fields(struct kmt_chunk_enc *enc, const struct kmt_event *e,
+		       const struct kmt_type_desc *d)
+{
+	int i;
+
+#pragma GCC unroll 12
+	for (i = 0; i < d->nr; i++)
+		enc_field(enc, e, &d->f[i]);
+}
+
 int kmt_enc__add(struct kmt_chunk_enc *enc, const struct kmt_event *e)
 {
 	struct kmt_delta_state *st = &enc->st;
-	const struct kmt_type_desc *d;
 	__u32 slot = e->cpu % KMT_CPU_SLOTS;
-	int i, err;
+	int err;
 
 	if (e->type >= KMT_NR_TYPES)
 		return -EINVAL;
-	err = enc_reserve(enc);
-	if (err)
-		return err;
-	d = kmt_type_desc(e->type);
+	if (unlikely(!enc->room)) {
+		err = enc_reserve(enc);
+		if (err)
+			return err;
+	}
+	enc->room--;
 	enc->used[e->type] = 1;
+	st->slot = slot;
 	enc_put(enc, KMT_COL_TYPE, e->type);
-	enc_put(enc, KMT_COL_TS, kmt_zz((__s64)(e->ts - st->prev_ts)));
+	enc_ts(enc, kmt_zz((__s64)(e->ts - st->prev_ts)));
 	enc_put(enc, KMT_COL_CPU, e->cpu);
 	enc_put(enc, KMT_COL_TID, kmt_zz((__s32)(e->tid - st->last_tid[slot])));
-	enc_put(enc, KMT_COL_TGID, kmt_zz((__s32)(e->tid - e->tgid)));
-	enc_put(enc, KMT_COL_CTX, e->ctx ^ st->last_ctx[slot]);
+	enc_put(enc, KMT_COL_TGID, kmt_zz((__s32)(e->tid - e->tgid - st->last_tgd[slot])));
+	enc_dict(enc, KMT_COL_CTX, KMT_DICT_CTX, e->ctx, 0);
 	enc_put(enc, KMT_COL_FLAGS, e->flags);
 	enc_put(enc, KMT_COL_STACK, kmt_zz((__s32)((__u32)e->stack_id + 1)));
 	st->prev_ts = e->ts;
 	st->last_tid[slot] = e->tid;
-	st->last_ctx[slot] = e->ctx;
-	for (i = 0; i < d->nr; i++)
-		enc_field(enc, e, &d->f[i]);
+	st->last_tgd[slot] = e->tid - e->tgid;
+	switch (e->type) {
+#define X(t) case t: enc_fields(enc, e, &type_descs[t]); break;
+	BUILTIN_TYPES(X)
+#undef X
+	default:
+		enc_fields(enc, e, &generic_desc);
+	}
 	if (!enc->nr_events++ || e->ts < enc->t_min)
 		enc->t_min = e->ts;
 	if (e->ts > enc->t_max)
@@ -576,6 +756,11 @@ int kmt_enc__add(struct kmt_chunk_enc *enc, const struct kmt_event *e)
 /* nr_events, type descriptors and column directory of the EVENTS section */
 #define EV_HDR_MAX	(3 * KMT_VARINT_MAX + KMT_NR_TYPES * (2 + 1 + 3 * KMT_F_NR) + \
 			 KMT_COL_NR * 2 * KMT_VARINT_MAX)
+
+static bool enc_col_kept(const struct kmt_chunk_enc *enc, int i)
+{
+	return enc->col_any[i] || (i == KMT_COL_TYPE && enc->nr_events);
+}
 
 static size_t enc_header(const struct kmt_chunk_enc *enc, __u8 *hdr, size_t *data_len)
 {
@@ -599,11 +784,11 @@ static size_t enc_header(const struct kmt_chunk_enc *enc, __u8 *hdr, size_t *dat
 		}
 	}
 	for (i = nr = 0; i < KMT_COL_NR; i++)
-		nr += enc->col_any[i] || (i == KMT_COL_TYPE && enc->nr_events);
+		nr += enc_col_kept(enc, i);
 	p = kmt_put_uv(p, nr);
 	*data_len = 0;
 	for (i = 0; i < KMT_COL_NR; i++) {
-		if (!enc->col_any[i] && !(i == KMT_COL_TYPE && enc->nr_events))
+		if (!enc_col_kept(enc, i))
 			continue;
 		p = kmt_put_uv(p, i);
 		p = kmt_put_uv(p, enc->col[i].len);
@@ -612,7 +797,7 @@ static size_t enc_header(const struct kmt_chunk_enc *enc, __u8 *hdr, size_t *dat
 	return p - hdr;
 }
 
-int kmt_enc__finish(struct kmt_chunk_enc *enc, struct kmt_buf *b)
+int kmt_enc__finish(struct kmt_chunk_enc *enc, struct kmt_buf *b, size_t *cuts, int *ncuts)
 {
 	__u8 hdr[EV_HDR_MAX];
 	size_t hlen, dlen;
@@ -625,9 +810,12 @@ int kmt_enc__finish(struct kmt_chunk_enc *enc, struct kmt_buf *b)
 	b->p[b->len++] = KMT_SEC_EVENTS;
 	b->len = kmt_put_uv(b->p + b->len, hlen + dlen) - b->p;
 	kmt_buf__put(b, hdr, hlen);
+	*ncuts = 0;
 	for (i = 0; i < KMT_COL_NR; i++) {
-		if (enc->col_any[i] || (i == KMT_COL_TYPE && enc->nr_events))
-			kmt_buf__put(b, enc->col[i].p, enc->col[i].len);
+		if (!enc_col_kept(enc, i))
+			continue;
+		cuts[(*ncuts)++] = b->len;
+		kmt_buf__put(b, enc->col[i].p, enc->col[i].len);
 	}
 	return 0;
 }
@@ -653,6 +841,8 @@ void kmt_enc__reset(struct kmt_chunk_enc *enc)
 	memset(enc->col_any, 0, sizeof(enc->col_any));
 	memset(&enc->st, 0, sizeof(enc->st));
 	memset(enc->used, 0, sizeof(enc->used));
+	sites_reset(&enc->sites);
+	enc->room = 0;
 	enc->nr_events = 0;
 	enc->t_min = enc->t_max = 0;
 }
@@ -667,11 +857,13 @@ void kmt_enc__free(struct kmt_chunk_enc *enc)
 		kmt_buf__free(&enc->col[i]);
 	for (i = 0; i < KMT_NR_DICTS; i++)
 		kmt_map__free(&enc->dict[i]);
+	free(enc->sites.s);
+	enc->sites = (struct kmt_sites){ 0 };
 }
 
 /* ---- decoder ---- */
 
-static inline __u64 dec_uv(struct kmt_chunk_dec *d, int col)
+INLINE __u64 dec_uv(struct kmt_chunk_dec *d, int col)
 {
 	struct kmt_cur *c = &d->col[col];
 	__u64 v;
@@ -681,6 +873,19 @@ static inline __u64 dec_uv(struct kmt_chunk_dec *d, int col)
 	v = kmt_cur__uv_slow(c);
 	d->bad |= c->bad;
 	return v;
+}
+
+INLINE __u64 dec_ts(struct kmt_chunk_dec *d)
+{
+	struct kmt_cur *c = &d->col[KMT_COL_TS];
+	__u64 lo = 0;
+
+	if (likely(c->p < c->end))
+		lo = *c->p++;
+	else
+		lo = kmt_cur__uv_slow(c);	/* past the end: bad, or a zero column's refill */
+	d->bad |= c->bad;
+	return lo | dec_uv(d, KMT_COL_TS_HI) << 8;
 }
 
 static __u64 dict_new(struct kmt_chunk_dec *d, struct kmt_dict *dc, __u64 idx, int col)
@@ -706,29 +911,97 @@ static __u64 dict_new(struct kmt_chunk_dec *d, struct kmt_dict *dc, __u64 idx, i
 	return val;
 }
 
-static inline void dec_field(struct kmt_chunk_dec *d, struct kmt_event *e,
+/* Reads a dictionary index (and a new value); *idx gets the index. */
+INLINE __u64 dec_dict(struct kmt_chunk_dec *d, int col, unsigned int k, __u64 *idx)
+{
+	struct kmt_dict *dc = &d->dict[k];
+
+	*idx = dec_uv(d, col);
+	return likely(*idx < dc->len) ? dc->v[*idx] : dict_new(d, dc, *idx, col);
+}
+
+INLINE __u64 dec_csite(struct kmt_chunk_dec *d, int col, unsigned int k)
+{
+	__u32 *last = &d->st.last_site[d->st.slot], pred;
+	struct kmt_dict *dc = &d->dict[k];
+	__u64 idx = dec_uv(d, col), v;
+
+	pred = *last ? d->sites.s[*last - 1].next : 0;
+	if (unlikely(!idx && !pred)) {
+		d->sites.cur = &d->sites.scratch;
+		d->bad = true;
+		return 0;
+	}
+	idx = idx ? idx - 1 : pred - 1;
+	if (likely(idx < d->sites.len && idx < dc->len)) {
+		v = dc->v[idx];
+		d->sites.cur = &d->sites.s[idx];
+	} else {
+		v = idx < dc->len ? dc->v[idx] : dict_new(d, dc, idx, col);
+		if (d->bad || site_select(&d->sites, idx)) {
+			d->sites.cur = &d->sites.scratch;
+			d->bad = true;
+			return 0;
+		}
+	}
+	if (*last)
+		d->sites.s[*last - 1].next = idx + 1;
+	*last = idx + 1;
+	return v;
+}
+
+INLINE __u64 dec_rptr(struct kmt_chunk_dec *d, int col, unsigned int param)
+{
+	__u64 code = dec_uv(d, col), *base = rptr_base(&d->st, &d->sites, param), v;
+	unsigned int cls = param & KMT_RPTR_CLASS;
+
+	if (code < RPTR_ESC)
+		v = ring_at(&d->st, cls, code);
+	else if (code == RPTR_ESC)
+		v = *base + (__u64)kmt_unzz(dec_uv(d, col));
+	else
+		v = *base + (__u64)kmt_unzz(code - KMT_RING);
+	if (param & KMT_RPTR_SITE)
+		*base = v;
+	ring_push(&d->st, cls, v);
+	return v;
+}
+
+INLINE void dec_field(struct kmt_chunk_dec *d, struct kmt_event *e,
 			     const struct kmt_field_enc *f)
 {
 	int col = KMT_COL_FIELD + f->field;
-	__u64 v = dec_uv(d, col);
-	struct kmt_dict *dc;
+	__u64 v, idx, *site;
 
 	switch (f->enc) {
+	case KMT_ENC_UV:
+		v = dec_uv(d, col);
+		break;
 	case KMT_ENC_ZZ:
-		v = kmt_unzz(v);
+		v = kmt_unzz(dec_uv(d, col));
 		break;
 	case KMT_ENC_PTR:
-		v = d->st.ptr_base[f->param] += (__u64)kmt_unzz(v);
+		v = ring_at(&d->st, f->param, 0) + (__u64)kmt_unzz(dec_uv(d, col));
+		ring_push(&d->st, f->param, v);
+		break;
+	case KMT_ENC_RPTR:
+		v = dec_rptr(d, col, f->param);
 		break;
 	case KMT_ENC_DICT:
-		dc = &d->dict[f->param];
-		v = likely(v < dc->len) ? dc->v[v] : dict_new(d, dc, v, col);
+		v = dec_dict(d, col, f->param, &idx);
+		break;
+	case KMT_ENC_CSITE:
+		v = dec_csite(d, col, f->param);
+		break;
+	case KMT_ENC_SITE:
+		site = &d->sites.cur->v[f->field];
+		v = *site += (__u64)kmt_unzz(dec_uv(d, col));
 		break;
 	case KMT_ENC_DSIZE:
-		v = e->size + (__u64)kmt_unzz(v);
+		v = e->size + (__u64)kmt_unzz(dec_uv(d, col));
 		break;
-	case KMT_ENC_DPTR:
-		v = e->ptr + (__u64)kmt_unzz(v);
+	default:	/* KMT_ENC_DPTR */
+		v = e->ptr + (__u64)kmt_unzz(dec_uv(d, col));
 		break;
 	}
 	field_set(e, f->field, v);
@@ -739,19 +1012,38 @@ static int dec_done(struct kmt_chunk_dec *d)
 	int i;
 
 	for (i = 0; i < KMT_COL_NR; i++) {
-		if (d->col[i].p != d->col[i].end)
+		if (!d->col[i].zero && d->col[i].p != d->col[i].end)
 			return -EBADMSG;
 	}
 	return 0;
 }
 
+INLINE void dec_fields(struct kmt_chunk_dec *d, struct kmt_event *e,
+		       const struct kmt_type_desc *desc)
+{
+	int i;
+
+#pragma GCC unroll 12
+	for (i = 0; i < desc->nr; i++)
+		dec_field(d, e, &desc->f[i]);
+}
+
+/* A type this build encodes otherwise, or does not know */
+static __attribute__((noinline)) void dec_fields_any(struct kmt_chunk_dec *d,
+						     struct kmt_event *e,
+						     const struct kmt_type_desc *desc)
+{
+	int i;
+
+	for (i = 0; i < desc->nr; i++)
+		dec_field(d, e, &desc->f[i]);
+}
+
 int kmt_dec__next(struct kmt_chunk_dec *d, struct kmt_event *e)
 {
 	struct kmt_delta_state *st = &d->st;
-	const struct kmt_type_desc *desc;
-	__u64 type;
+	__u64 type, idx;
 	__u32 slot;
-	int i;
 
 	if (!d->left)
 		return dec_done(d);
@@ -760,23 +1052,29 @@ int kmt_dec__next(struct kmt_chunk_dec *d, struct kmt_event *e)
 		return -EBADMSG;
 	memset(e, 0, sizeof(*e));
 	e->type = type;
-	e->ts = st->prev_ts += (__u64)kmt_unzz(dec_uv(d, KMT_COL_TS));
+	e->ts = st->prev_ts += (__u64)kmt_unzz(dec_ts(d));
 	e->cpu = dec_uv(d, KMT_COL_CPU);
-	slot = e->cpu % KMT_CPU_SLOTS;
+	st->slot = slot = e->cpu % KMT_CPU_SLOTS;
 	e->tid = st->last_tid[slot] += (__u32)kmt_unzz(dec_uv(d, KMT_COL_TID));
-	e->tgid = e->tid - (__u32)kmt_unzz(dec_uv(d, KMT_COL_TGID));
-	e->ctx = st->last_ctx[slot] ^= (__u32)dec_uv(d, KMT_COL_CTX);
+	st->last_tgd[slot] += (__u32)kmt_unzz(dec_uv(d, KMT_COL_TGID));
+	e->tgid = e->tid - st->last_tgd[slot];
+	e->ctx = dec_dict(d, KMT_COL_CTX, KMT_DICT_CTX, &idx);
 	e->flags = dec_uv(d, KMT_COL_FLAGS);
 	e->stack_id = (__s32)((__u32)kmt_unzz(dec_uv(d, KMT_COL_STACK)) - 1);
-	desc = &d->desc[type];
-	for (i = 0; i < desc->nr; i++)
-		dec_field(d, e, &desc->f[i]);
+	switch (d->fast[type] ? type : KMT_EV_NONE) {
+#define X(t) case t: dec_fields(d, e, &type_descs[t]); break;
+	BUILTIN_TYPES(X)
+#undef X
+	default:
+		dec_fields_any(d, e, &d->desc[type]);
+	}
 	if (unlikely(d->bad))
 		return -EBADMSG;
 	d->left--;
 	return 1;
 }
 
+/* seen: fields already in the descriptor; bit KMT_F_NR: the call site is known (CSITE) */
 static bool field_enc_ok(const struct kmt_field_enc *f, unsigned int seen)
 {
 	if (f->field >= KMT_F_NR || (seen & 1u << f->field))
@@ -787,8 +1085,16 @@ static bool field_enc_ok(const struct kmt_field_enc *f, unsigned int seen)
 		return true;
 	case KMT_ENC_PTR:
 		return f->param < KMT_NR_CLASSES;
+	case KMT_ENC_RPTR:
+		if (f->param & KMT_RPTR_SITE && !(seen & 1u << KMT_F_NR))
+			return false;
+		return f->param <= (KMT_RPTR_SITE | KMT_RPTR_CLASS);
 	case KMT_ENC_DICT:
 		return f->param < KMT_NR_DICTS;
+	case KMT_ENC_CSITE:
+		return f->param < KMT_NR_DICTS && f->field == KMT_F_CALL_SITE;
+	case KMT_ENC_SITE:
+		return seen & 1u << KMT_F_NR;
 	case KMT_ENC_DSIZE:
 		return seen & 1u << KMT_F_SIZE;
 	case KMT_ENC_DPTR:
@@ -798,32 +1104,44 @@ static bool field_enc_ok(const struct kmt_field_enc *f, unsigned int seen)
 	}
 }
 
+static int dec_desc(struct kmt_type_desc *desc, struct kmt_cur *c)
+{
+	struct kmt_field_enc *f;
+	unsigned int j, seen = 0;
+
+	memset(desc, 0, sizeof(*desc));
+	desc->nr = kmt_cur__u8(c);
+	if (desc->nr > KMT_F_NR)
+		return -EBADMSG;
+	for (j = 0; j < desc->nr; j++) {
+		f = &desc->f[j];
+		f->field = kmt_cur__u8(c);
+		f->enc = kmt_cur__u8(c);
+		f->param = kmt_cur__u8(c);
+		if (!field_enc_ok(f, seen))
+			return -EBADMSG;
+		seen |= 1u << f->field;
+		if (f->enc == KMT_ENC_CSITE)
+			seen |= 1u << KMT_F_NR;
+	}
+	return c->bad ? -EBADMSG : 0;
+}
+
 static int dec_descs(struct kmt_chunk_dec *d, struct kmt_cur *c)
 {
-	__u64 nr = kmt_cur__uv(c), t, i, j;
-	struct kmt_type_desc *desc;
-	unsigned int seen;
+	__u64 nr = kmt_cur__uv(c), t, i;
 
 	memset(d->known, 0, sizeof(d->known));
+	memset(d->fast, 0, sizeof(d->fast));
 	if (nr > KMT_NR_TYPES)
 		return -EBADMSG;
 	for (i = 0; i < nr; i++) {
 		t = kmt_cur__uv(c);
-		if (t >= KMT_NR_TYPES || d->known[t])
+		if (t >= KMT_NR_TYPES || d->known[t] || dec_desc(&d->desc[t], c))
 			return -EBADMSG;
-		desc = &d->desc[t];
-		desc->nr = kmt_cur__u8(c);
-		if (desc->nr > KMT_F_NR)
-			return -EBADMSG;
-		for (j = 0, seen = 0; j < desc->nr; j++) {
-			desc->f[j].field = kmt_cur__u8(c);
-			desc->f[j].enc = kmt_cur__u8(c);
-			desc->f[j].param = kmt_cur__u8(c);
-			if (!field_enc_ok(&desc->f[j], seen))
-				return -EBADMSG;
-			seen |= 1u << desc->f[j].field;
-		}
 		d->known[t] = 1;
+		d->fast[t] = t > KMT_EV_NONE && t < KMT_EV_MAX &&
+			     !memcmp(&d->desc[t], &type_descs[t], sizeof(type_descs[t]));
 	}
 	return c->bad ? -EBADMSG : 0;
 }
@@ -872,6 +1190,7 @@ int kmt_dec__init(struct kmt_chunk_dec *d, const __u8 *p, size_t len, __u64 nr_e
 	memset(&d->st, 0, sizeof(d->st));
 	for (i = 0; i < KMT_NR_DICTS; i++)
 		d->dict[i].len = 0;
+	sites_reset(&d->sites);
 	d->left = nr_events;
 	return 0;
 }
@@ -886,4 +1205,6 @@ void kmt_dec__free(struct kmt_chunk_dec *d)
 		free(d->dict[i].v);
 		d->dict[i] = (struct kmt_dict){ 0 };
 	}
+	free(d->sites.s);
+	d->sites = (struct kmt_sites){ 0 };
 }

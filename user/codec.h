@@ -102,6 +102,8 @@ struct kmt_cur {
 	bool zero;		/* reads past the end yield 0: an all-zero column left out */
 };
 
+extern const __u8 kmt_zeros[4096];
+
 __u64 kmt_cur__uv_slow(struct kmt_cur *c);
 
 static inline __u64 kmt_cur__uv(struct kmt_cur *c)
@@ -173,7 +175,7 @@ enum kmt_frame_type {
 	KMT_FRAME_END = 3,
 };
 
-#define KMT_FRAME_F_ZLIB	0x01
+#define KMT_FRAME_F_DEFLATE	0x01	/* payload is a raw DEFLATE stream (RFC 1951) */
 
 struct kmt_frame_hdr {
 	__u8 type;
@@ -245,7 +247,8 @@ enum kmt_field {
 
 enum kmt_col {
 	KMT_COL_TYPE,
-	KMT_COL_TS,
+	KMT_COL_TS,		/* low byte of the zigzag ts delta, one raw byte per event */
+	KMT_COL_TS_HI,		/* the rest of it (>> 8), varint */
 	KMT_COL_CPU,
 	KMT_COL_TID,
 	KMT_COL_TGID,
@@ -259,16 +262,25 @@ enum kmt_col {
 enum kmt_enc {
 	KMT_ENC_UV = 1,		/* varint */
 	KMT_ENC_ZZ = 2,		/* zigzag varint */
-	KMT_ENC_PTR = 3,	/* zigzag delta vs the previous value of address class param */
-	KMT_ENC_DICT = 4,	/* index in dictionary param; a new index is followed by the value */
+	KMT_ENC_PTR = 3,	/* zigzag delta vs the last value of address class param */
+	KMT_ENC_DICT = 4,	/* index in dictionary param; a new index, then the value */
 	KMT_ENC_DSIZE = 5,	/* zigzag delta vs this event's size */
 	KMT_ENC_DPTR = 6,	/* zigzag delta vs this event's ptr */
+	KMT_ENC_RPTR = 7,	/* position among the last KMT_RING - 1 values of class param, */
+				/* or KMT_RING + zigzag delta vs the last one (see FORMAT.md) */
+	KMT_ENC_SITE = 8,	/* zigzag delta vs this field's last value at this call site */
+	KMT_ENC_CSITE = 9,	/* call site: 0 when it is the one that followed the previous */
+				/* call site on this CPU last time, else 1 + DICT code */
 	KMT_ENC_MAX,
 };
 
 #define KMT_NR_TYPES	256	/* event types a chunk can hold */
 #define KMT_NR_CLASSES	16
 #define KMT_NR_DICTS	8
+#define KMT_DICT_CTX	7	/* the dictionary of the ctx column */
+#define KMT_RING	32
+#define KMT_RPTR_CLASS	0x0f	/* RPTR param: the address class */
+#define KMT_RPTR_SITE	0x10	/* RPTR param: misses are deltas vs this call site's last ptr */
 #define KMT_CPU_SLOTS	1024	/* per-CPU delta state, indexed by cpu % KMT_CPU_SLOTS */
 
 struct kmt_field_enc {
@@ -287,9 +299,26 @@ const struct kmt_type_desc *kmt_type_desc(unsigned int type);
 
 struct kmt_delta_state {
 	__u64 prev_ts;
-	__u64 ptr_base[KMT_NR_CLASSES];
+	__u64 ring[KMT_NR_CLASSES][KMT_RING];	/* recent values per address class */
+	__u8 head[KMT_NR_CLASSES];
 	__u32 last_tid[KMT_CPU_SLOTS];
-	__u32 last_ctx[KMT_CPU_SLOTS];
+	__u32 last_tgd[KMT_CPU_SLOTS];	/* tid - tgid */
+	__u32 last_site[KMT_CPU_SLOTS];	/* 1 + index of the CPU's last call site, 0: none */
+	__u32 slot;			/* this event's CPU slot */
+};
+
+/* Last value of each field at one call site (by index in the call-site dictionary). */
+struct kmt_site {
+	__u64 v[KMT_F_NR];
+	__u32 next;		/* 1 + index of the call site that followed it last, 0: none */
+};
+
+struct kmt_sites {
+	struct kmt_site *s;
+	__u32 len;
+	__u32 cap;
+	struct kmt_site *cur;	/* this event's call site (scratch when none or bad) */
+	struct kmt_site scratch;
 };
 
 struct kmt_chunk_enc {
@@ -297,16 +326,24 @@ struct kmt_chunk_enc {
 	__u8 col_any[KMT_COL_NR];	/* OR of the column's bytes: 0 if all zero */
 	struct kmt_map dict[KMT_NR_DICTS];
 	struct kmt_delta_state st;
+	struct kmt_sites sites;
 	__u8 used[KMT_NR_TYPES];
 	__u32 nr_events;
+	__u32 room;		/* events that can be added before checking for room again */
 	__u64 t_min;
 	__u64 t_max;
 };
 
 /* 0, -EINVAL for a type >= KMT_NR_TYPES, -ENOMEM */
 int kmt_enc__add(struct kmt_chunk_enc *enc, const struct kmt_event *e);
-/* Appends the EVENTS section to b. */
-int kmt_enc__finish(struct kmt_chunk_enc *enc, struct kmt_buf *b);
+#define KMT_ENC_CUTS	(KMT_COL_NR + 1)
+
+/*
+ * Appends the EVENTS section to b; cuts[] gets the offsets in b where its
+ * columns start (*ncuts of them, at most KMT_ENC_CUTS): good deflate block
+ * boundaries, as each column has its own statistics.
+ */
+int kmt_enc__finish(struct kmt_chunk_enc *enc, struct kmt_buf *b, size_t *cuts, int *ncuts);
 size_t kmt_enc__size(const struct kmt_chunk_enc *enc);	/* column bytes so far */
 void kmt_enc__reset(struct kmt_chunk_enc *enc);
 void kmt_enc__free(struct kmt_chunk_enc *enc);
@@ -321,8 +358,10 @@ struct kmt_chunk_dec {
 	struct kmt_cur col[KMT_COL_NR];
 	struct kmt_type_desc desc[KMT_NR_TYPES];
 	__u8 known[KMT_NR_TYPES];
+	__u8 fast[KMT_NR_TYPES];	/* desc is this build's: a decoder specialized for it */
 	struct kmt_dict dict[KMT_NR_DICTS];
 	struct kmt_delta_state st;
+	struct kmt_sites sites;
 	__u64 left;		/* events still to decode */
 	bool bad;
 };

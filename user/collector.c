@@ -18,12 +18,13 @@
 #include "context.h"
 #include "ksyms.h"
 #include "tp_args.h"
+#include "ringbuf.h"
 #include "u64set.h"
 #include "kmmtrace.skel.h"
 
 struct collector {
 	struct kmmtrace_bpf *skel;
-	struct ring_buffer *rb;
+	struct ringbuf *rb;
 	struct collector_sink sink;
 	struct collector_opts opts;
 	struct tp_args args;
@@ -34,6 +35,9 @@ struct collector {
 	struct ksyms *ksyms;
 	struct u64set syms;
 	struct u64set stacks;
+	struct cache_sizes *caches;	/* open-addressing: kmem_cache * -> sizes */
+	size_t caches_cap;
+	size_t caches_len;
 	__u64 written[KMT_EV_MAX];
 	__u64 records;
 	__u64 last_reload_ns;
@@ -188,7 +192,7 @@ static void select_programs(struct collector *c)
 	}
 }
 
-static int handle_record(void *ctx, void *data, size_t size);
+static int handle_record(void *ctx, void *data, __u32 size);
 
 static int open_and_load(struct collector *c, char *err, size_t errlen)
 {
@@ -219,10 +223,10 @@ static int open_and_load(struct collector *c, char *err, size_t errlen)
 			"verifier log)", strerror(-e));
 		return e;
 	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), handle_record, c, NULL);
+	c->rb = ringbuf__new(bpf_map__fd(c->skel->maps.rb), handle_record, c, &e);
 	if (!c->rb) {
-		seterr(err, errlen, "failed to create ring buffer: %s", strerror(errno));
-		return -errno;
+		seterr(err, errlen, "failed to map ring buffer: %s", strerror(-e));
+		return e;
 	}
 	return 0;
 }
@@ -285,6 +289,65 @@ int collector__attach(struct collector *c, char *err, size_t errlen)
 
 /* ---- records ---- */
 
+/*
+ * kmem_cache_alloc lost bytes_req/bytes_alloc in 6.1 (commit 2c1d697fb8ba):
+ * they are the cache's object_size and size, known from its definition, so the
+ * BPF side need not read struct kmem_cache on every allocation.
+ */
+struct cache_sizes {
+	__u64 cache;
+	__u32 object_size;
+	__u32 size;
+};
+
+static struct cache_sizes *cache_slot(struct cache_sizes *t, size_t cap, __u64 cache)
+{
+	size_t i = (cache >> 6) * 0x9e3779b97f4a7c15ull >> 20;
+
+	for (i &= cap - 1; t[i].cache && t[i].cache != cache; i = (i + 1) & (cap - 1))
+		;
+	return &t[i];
+}
+
+static void remember_cache(struct collector *c, const struct kmt_cache_def *d)
+{
+	struct cache_sizes *s;
+
+	if ((c->caches_len + 1) * 2 > c->caches_cap) {
+		size_t cap = c->caches_cap ? c->caches_cap * 2 : 1024;
+		struct cache_sizes *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return;
+		for (size_t i = 0; i < c->caches_cap; i++)
+			if (c->caches[i].cache)
+				*cache_slot(n, cap, c->caches[i].cache) = c->caches[i];
+		free(c->caches);
+		c->caches = n;
+		c->caches_cap = cap;
+	}
+	s = cache_slot(c->caches, c->caches_cap, d->cache);
+	c->caches_len += !s->cache;
+	s->cache = d->cache;
+	s->object_size = d->object_size;
+	s->size = d->size;
+}
+
+static void fill_cache_sizes(struct collector *c, struct kmt_event *e)
+{
+	const struct cache_sizes *s;
+
+	if (!c->caches_cap || !e->aux)
+		return;
+	s = cache_slot(c->caches, c->caches_cap, e->aux);
+	if (!s->cache)
+		return;
+	if (c->args.idx[KMT_EV_CACHE_ALLOC][KMT_SLOT_SIZE] < 0)
+		e->size = s->object_size;
+	if (c->args.idx[KMT_EV_CACHE_ALLOC][KMT_SLOT_SIZE2] < 0)
+		e->size2 = s->size;
+}
+
 static void emit_sym(struct collector *c, __u64 addr)
 {
 	struct kmt_sym s = { .addr = addr };
@@ -293,8 +356,8 @@ static void emit_sym(struct collector *c, __u64 addr)
 	if (r <= 0 || !c->sink.sym)
 		return;
 	if (c->ksyms && ksyms__resolve(c->ksyms, addr, &s) < 0 &&
-	    now_ns() - c->last_reload_ns > 1000000000ull) {
-		/* a module loaded since: reload, at most once a second */
+	    now_ns() - c->last_reload_ns > 5000000000ull) {
+		/* a module loaded since: reload (~50 ms), at most every 5 s */
 		c->last_reload_ns = now_ns();
 		if (ksyms__reload(c->ksyms, NULL, 0) == 0)
 			ksyms__resolve(c->ksyms, addr, &s);
@@ -349,6 +412,8 @@ static void decode_event(struct collector *c, const struct kmt_rec_event *r, str
 		e->ptr = r->ptr && c->calib.vmemmap_base ?
 			(r->ptr - c->calib.vmemmap_base) / c->page_struct_size : ~0ull;
 	}
+	if (e->type == KMT_EV_CACHE_ALLOC)
+		fill_cache_sizes(c, e);
 	if (e->type == KMT_EV_PAGE_ALLOC_EXTFRAG)
 		e->arg2 = -1;	/* change_ownership: not available from the raw tracepoint */
 	if (e->type == KMT_EV_PERCPU_ALLOC) {
@@ -382,6 +447,7 @@ static int handle_cache(struct collector *c, const struct kmt_rec_cache_def *r)
 
 	memcpy(d.name, r->name, sizeof(d.name));
 	d.name[sizeof(d.name) - 1] = 0;
+	remember_cache(c, &d);
 	if (c->sink.cache && c->sink.cache(c->sink.ctx, &d))
 		c->sink_err = -EIO;
 	return 0;
@@ -398,7 +464,7 @@ static int handle_task(struct collector *c, const struct kmt_rec_task *r)
 	return 0;
 }
 
-static int handle_record(void *ctx, void *data, size_t size)
+static int handle_record(void *ctx, void *data, __u32 size)
 {
 	const struct kmt_rec_hdr *h = data;
 	struct collector *c = ctx;
@@ -528,10 +594,8 @@ int collector__calibrate(struct collector *c, char *err, size_t errlen)
 
 int collector__poll(struct collector *c, int timeout_ms)
 {
-	int n = ring_buffer__poll(c->rb, timeout_ms);
+	int n = ringbuf__poll(c->rb, timeout_ms);
 
-	if (n >= 0 && !c->sink_err)
-		n = ring_buffer__consume(c->rb);
 	if (c->sink_err)
 		return c->sink_err;
 	return n < 0 && n != -EINTR ? n : 0;
@@ -546,7 +610,7 @@ int collector__stop(struct collector *c)
 		c->links[type] = NULL;
 	}
 	do {
-		n = ring_buffer__consume(c->rb);
+		n = ringbuf__consume(c->rb);
 	} while (n > 0 && !c->sink_err);
 	return c->sink_err ? c->sink_err : (n < 0 ? n : 0);
 }
@@ -632,11 +696,12 @@ void collector__free(struct collector *c)
 		return;
 	for (int type = 1; type < KMT_EV_MAX; type++)
 		bpf_link__destroy(c->links[type]);
-	ring_buffer__free(c->rb);
+	ringbuf__free(c->rb);
 	kmmtrace_bpf__destroy(c->skel);
 	ksyms__free(c->ksyms);
 	u64set__free(&c->syms);
 	u64set__free(&c->stacks);
+	free(c->caches);
 	free(c);
 }
 

@@ -41,6 +41,7 @@ struct gfp_expr {
 	gfp_lookup_fn lookup;
 	void *ctx;
 	int err;
+	int depth;		/* of unary recursion, bounded */
 	char bad[48];		/* the token that failed */
 };
 
@@ -173,17 +174,29 @@ static __u64 expr_ident(struct gfp_expr *e)
 	return v;
 }
 
+static __u64 expr_unary_inner(struct gfp_expr *e);
+
 static __u64 expr_unary(struct gfp_expr *e)
+{
+	__u64 v;
+
+	expr_skip_space(e);
+	if (e->err || e->p >= e->end || e->depth >= 200) {
+		expr_fail(e, e->p);
+		return 0;
+	}
+	e->depth++;
+	v = expr_unary_inner(e);
+	e->depth--;
+	return v;
+}
+
+static __u64 expr_unary_inner(struct gfp_expr *e)
 {
 	bool narrow;
 	size_t n;
 	__u64 v;
 
-	expr_skip_space(e);
-	if (e->err || e->p >= e->end) {
-		expr_fail(e, e->p);
-		return 0;
-	}
 	if (expr_eat(e, "~"))
 		return ~expr_unary(e);
 	if (expr_eat(e, "-"))

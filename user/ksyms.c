@@ -41,11 +41,16 @@ static int hexval(char c)
 static int type_rank(char t)
 {
 	switch (t) {
-	case 'T': return 0;
-	case 't': return 1;
-	case 'W': return 2;
-	case 'w': return 3;
-	default: return -1;	/* data, absolute, ...: not text */
+	case 'T':
+		return 0;
+	case 't':
+		return 1;
+	case 'W':
+		return 2;
+	case 'w':
+		return 3;
+	default:
+		return -1;	/* data, absolute, ...: not text */
 	}
 }
 

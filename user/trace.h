@@ -117,8 +117,8 @@ struct trace_writer;
 
 struct trace_writer_opts {
 	size_t sz;
-	__u32 chunk_events;	/* events per chunk (default 65536) */
-	int zlevel;		/* zlib level (default 1) */
+	__u32 chunk_events;	/* events per chunk (default 65536, at most 1 << 20) */
+	int zlevel;		/* zlib level 1-9 (0: default 1); < 0: store uncompressed */
 };
 
 /* Creates (mode 0600, truncating) and writes the file header. NULL + *err on failure. */
@@ -136,7 +136,11 @@ int trace_writer__add_event(struct trace_writer *w, const struct kmt_event *e);
 /* Losses so far, stored in every following chunk so a cut file still knows them. */
 void trace_writer__set_lost(struct trace_writer *w, __u64 lost);
 int trace_writer__flush(struct trace_writer *w);	/* write the current chunk now */
-/* Flush, write the END frame, fsync. The writer must still be freed. */
+/*
+ * Flush, write the END frame, fsync. The writer must still be freed.
+ * After a failed write every call returns that error; the file then ends
+ * on its last whole frame.
+ */
 int trace_writer__finish(struct trace_writer *w);
 __u64 trace_writer__bytes(const struct trace_writer *w);	/* bytes written so far */
 __u64 trace_writer__events(const struct trace_writer *w);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,32 @@ struct meta_item {
 	size_t off;		/* in meta_blob */
 };
 
+/* Reads, checks and inflates payloads; its raw buffer holds the last one. */
+struct loader {
+	z_stream zs;
+	bool zs_ready;
+	struct kmt_buf zbuf;	/* stored payload */
+	struct kmt_buf raw;	/* decompressed payload */
+};
+
+/*
+ * A helper thread loads (reads, checks, inflates) the chunk after the one being
+ * decoded: inflating takes about as long as decoding, so the two overlap.
+ */
+struct prefetch {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running;
+	bool off;		/* one CPU: not worth a thread */
+	bool stop;
+	bool has_job;		/* job is the chunk it has, or is loading */
+	bool busy;		/* loading it */
+	size_t job;
+	int ret;		/* the job's result once !busy */
+	struct loader l;
+};
+
 /* Definitions by key: key -> index in an array of esz-byte records. */
 struct def_table {
 	struct kmt_map map;
@@ -53,10 +80,8 @@ struct trace_reader {
 	size_t nr_meta;
 	size_t cap_meta;
 	struct kmt_buf meta_blob;
-	struct kmt_buf zbuf;	/* stored payload */
-	struct kmt_buf raw;	/* decompressed payload */
-	z_stream zs;
-	bool zs_ready;
+	struct loader ld;
+	struct prefetch pf;
 	struct kmt_chunk_dec dec;
 	struct def_table caches, tasks, stacks, syms;
 };
@@ -174,42 +199,48 @@ static int apply_defs(struct trace_reader *r, const __u8 *p, size_t len)
 
 /* ---- payloads ---- */
 
-/* Reads, checks and decompresses a frame's payload into r->raw (or r->zbuf). */
-static int load_payload(struct trace_reader *r, __u64 off, const struct kmt_frame_hdr *h,
-			const __u8 **out)
+/* Reads, checks and inflates a frame's payload into l->raw. */
+static int load_payload(struct loader *l, int fd, __u64 off, const struct kmt_frame_hdr *h)
 {
-	bool z = h->flags & KMT_FRAME_F_ZLIB;
-	struct kmt_buf *dst = z ? &r->zbuf : &r->raw;
+	bool z = h->flags & KMT_FRAME_F_DEFLATE;
+	struct kmt_buf *dst = z ? &l->zbuf : &l->raw;
 	ssize_t n;
 
-	if (h->flags & ~KMT_FRAME_F_ZLIB)
+	if (h->flags & ~KMT_FRAME_F_DEFLATE)
 		return -EBADMSG;
 	if (kmt_buf__reserve(dst, (size_t)h->stored_len + 1) ||
-	    kmt_buf__reserve(&r->raw, (size_t)h->raw_len + 1))
+	    kmt_buf__reserve(&l->raw, (size_t)h->raw_len + 1))
 		return -ENOMEM;
-	n = pread_full(r->fd, dst->p, h->stored_len, off + h->hdr_size);
+	n = pread_full(fd, dst->p, h->stored_len, off + h->hdr_size);
 	if (n < 0)
 		return n;
 	if (n != h->stored_len)
 		return -EIO;	/* the file shrank since it was indexed */
 	if (kmt_crc32(dst->p, h->stored_len) != h->payload_crc)
 		return -EBADMSG;
-	*out = r->raw.p;
 	if (!z)
 		return 0;
-	if (!r->zs_ready) {
-		if (inflateInit(&r->zs) != Z_OK)
+	if (!l->zs_ready) {
+		if (inflateInit2(&l->zs, -15) != Z_OK)
 			return -ENOMEM;
-		r->zs_ready = true;
+		l->zs_ready = true;
 	}
-	inflateReset(&r->zs);
-	r->zs.next_in = dst->p;
-	r->zs.avail_in = h->stored_len;
-	r->zs.next_out = r->raw.p;
-	r->zs.avail_out = h->raw_len;
-	if (inflate(&r->zs, Z_FINISH) != Z_STREAM_END || r->zs.avail_out || r->zs.avail_in)
+	inflateReset(&l->zs);
+	l->zs.next_in = dst->p;
+	l->zs.avail_in = h->stored_len;
+	l->zs.next_out = l->raw.p;
+	l->zs.avail_out = h->raw_len;
+	if (inflate(&l->zs, Z_FINISH) != Z_STREAM_END || l->zs.avail_out || l->zs.avail_in)
 		return -EBADMSG;
 	return 0;
+}
+
+static void loader_free(struct loader *l)
+{
+	if (l->zs_ready)
+		inflateEnd(&l->zs);
+	kmt_buf__free(&l->zbuf);
+	kmt_buf__free(&l->raw);
 }
 
 /* Checks a META payload whole, then keeps its items (values 16-aligned, NUL after). */
@@ -250,7 +281,7 @@ static bool lengths_ok(const struct kmt_frame_hdr *h)
 		return false;
 	if (h->stored_len > KMT_FRAME_MAX || h->raw_len > KMT_FRAME_MAX)
 		return false;
-	if (h->flags & KMT_FRAME_F_ZLIB) {
+	if (h->flags & KMT_FRAME_F_DEFLATE) {
 		if (h->raw_len > (__u64)h->stored_len * 1032 + 64 || !h->stored_len)
 			return false;
 	} else if (h->stored_len != h->raw_len) {
@@ -330,7 +361,6 @@ static int add_chunk(struct trace_reader *r, __u64 off, const struct kmt_frame_h
 
 static int add_frame(struct trace_reader *r, __u64 off, const struct kmt_frame_hdr *h)
 {
-	const __u8 *p;
 	int err = 0;
 
 	r->st.frames++;
@@ -338,12 +368,12 @@ static int add_frame(struct trace_reader *r, __u64 off, const struct kmt_frame_h
 	case KMT_FRAME_CHUNK:
 		return add_chunk(r, off, h);
 	case KMT_FRAME_META:
-		err = load_payload(r, off, h, &p);
+		err = load_payload(&r->ld, r->fd, off, h);
 		if (!err)
-			err = parse_meta(r, p, h->raw_len);
+			err = parse_meta(r, r->ld.raw.p, h->raw_len);
 		break;
 	case KMT_FRAME_END:
-		err = load_payload(r, off, h, &p);
+		err = load_payload(&r->ld, r->fd, off, h);
 		if (!err)
 			r->st.finished = true;
 		break;
@@ -403,7 +433,8 @@ static int read_file_header(struct trace_reader *r, char *msg, size_t msglen)
 	r->st.minor = kmt_le16(h + 10);
 	hsz = kmt_le32(h + 12);
 	if (n >= 12 && (r->st.major > KMT_FORMAT_MAJOR || !r->st.major)) {
-		set_msg(msg, msglen, "trace format version %u.%u is %s than the supported version %u.%u",
+		set_msg(msg, msglen,
+			"trace format version %u.%u is %s than the supported version %u.%u",
 			r->st.major, r->st.minor, r->st.major ? "newer" : "older",
 			KMT_FORMAT_MAJOR, KMT_FORMAT_MINOR);
 		return -EPROTONOSUPPORT;
@@ -503,15 +534,116 @@ static void mark_bad(struct trace_reader *r, struct chunk_ent *c)
 	c->bad = true;
 }
 
-static int load_chunk(struct trace_reader *r, struct chunk_ent *c)
-{
-	const __u8 *p;
-	int err;
+/* ---- prefetch ---- */
 
-	err = load_payload(r, c->off, &c->h, &p);
-	if (!err)
-		err = parse_chunk(r, p, c);
-	return err;
+static void *prefetch_main(void *arg)
+{
+	struct trace_reader *r = arg;
+	struct prefetch *pf = &r->pf;
+	struct chunk_ent c;
+	int ret;
+
+	pthread_mutex_lock(&pf->mu);
+	while (!pf->stop) {
+		if (!pf->busy) {
+			pthread_cond_wait(&pf->cv, &pf->mu);
+			continue;
+		}
+		c = r->chunks[pf->job];
+		pthread_mutex_unlock(&pf->mu);
+		ret = load_payload(&pf->l, r->fd, c.off, &c.h);
+		pthread_mutex_lock(&pf->mu);
+		pf->ret = ret;
+		pf->busy = false;
+		pthread_cond_broadcast(&pf->cv);
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return NULL;
+}
+
+/* Worth it with two chunks or more to go and two CPUs or more; failing, load inline. */
+static void prefetch_start(struct trace_reader *r, size_t i)
+{
+	struct prefetch *pf = &r->pf;
+
+	if (pf->running || pf->off || r->nr_chunks - i < 2)
+		return;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		pf->off = true;
+		return;
+	}
+	if (pthread_mutex_init(&pf->mu, NULL))
+		return;
+	if (pthread_cond_init(&pf->cv, NULL)) {
+		pthread_mutex_destroy(&pf->mu);
+		return;
+	}
+	if (pthread_create(&pf->th, NULL, prefetch_main, r)) {
+		pthread_cond_destroy(&pf->cv);
+		pthread_mutex_destroy(&pf->mu);
+		return;
+	}
+	pf->running = true;
+}
+
+static void prefetch_job(struct prefetch *pf, size_t i)
+{
+	pf->job = i;
+	pf->has_job = true;
+	pf->busy = true;
+	pthread_cond_broadcast(&pf->cv);
+}
+
+/* Chunk i's payload into r->ld.raw, from the helper when it has it; then the next. */
+static int load_chunk_payload(struct trace_reader *r, size_t i)
+{
+	struct prefetch *pf = &r->pf;
+	struct kmt_buf tmp;
+	int ret;
+
+	prefetch_start(r, i);
+	if (!pf->running)
+		return load_payload(&r->ld, r->fd, r->chunks[i].off, &r->chunks[i].h);
+	pthread_mutex_lock(&pf->mu);
+	if (!pf->has_job || pf->job != i) {	/* first call, or after a rewind */
+		while (pf->busy)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		prefetch_job(pf, i);
+	}
+	while (pf->busy)
+		pthread_cond_wait(&pf->cv, &pf->mu);
+	tmp = r->ld.raw;
+	r->ld.raw = pf->l.raw;
+	pf->l.raw = tmp;
+	ret = pf->ret;
+	pf->has_job = false;
+	if (i + 1 < r->nr_chunks)
+		prefetch_job(pf, i + 1);
+	pthread_mutex_unlock(&pf->mu);
+	return ret;
+}
+
+static void prefetch_stop(struct trace_reader *r)
+{
+	struct prefetch *pf = &r->pf;
+
+	if (!pf->running)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = true;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	pthread_join(pf->th, NULL);
+	pthread_cond_destroy(&pf->cv);
+	pthread_mutex_destroy(&pf->mu);
+	pf->running = false;
+}
+
+static int load_chunk(struct trace_reader *r, size_t i)
+{
+	int err = load_chunk_payload(r, i);
+
+	return err ? err : parse_chunk(r, r->ld.raw.p, &r->chunks[i]);
 }
 
 int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
@@ -535,8 +667,8 @@ int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
 		}
 		if (r->next_chunk >= r->nr_chunks)
 			return 0;
-		c = &r->chunks[r->next_chunk++];
-		ret = load_chunk(r, c);
+		c = &r->chunks[r->next_chunk];
+		ret = load_chunk(r, r->next_chunk++);
 		if (ret == -EBADMSG) {
 			mark_bad(r, c);
 			continue;
@@ -603,15 +735,14 @@ void trace_reader__free(struct trace_reader *r)
 {
 	if (!r)
 		return;
+	prefetch_stop(r);
 	if (r->fd >= 0)
 		close(r->fd);
-	if (r->zs_ready)
-		inflateEnd(&r->zs);
+	loader_free(&r->ld);
+	loader_free(&r->pf.l);
 	free(r->chunks);
 	free(r->meta);
 	kmt_buf__free(&r->meta_blob);
-	kmt_buf__free(&r->zbuf);
-	kmt_buf__free(&r->raw);
 	kmt_dec__free(&r->dec);
 	def_free(&r->caches);
 	def_free(&r->tasks);

@@ -20,7 +20,7 @@
 
 #define DEFAULT_CHUNK_EVENTS	65536
 #define MAX_CHUNK_EVENTS	(1u << 20)
-#define CHUNK_RAW_SOFT_MAX	(64u << 20)	/* flush a chunk before its payload grows past this */
+#define CHUNK_RAW_SOFT_MAX	(64u << 20)	/* flush before a chunk payload grows past this */
 #define DEFS_SOFT_MAX		(16u << 20)
 #define META_ITEM_HDR		6
 
@@ -103,51 +103,67 @@ static int write_file_header(struct trace_writer *w)
 	return write_all(w, h, sizeof(h));
 }
 
-/* Compresses raw into w->out after the header room; returns the stored length. */
-static int compress_payload(struct trace_writer *w, const void *raw, size_t len, size_t *stored)
+/*
+ * Compresses raw into w->out after the header room, ending a deflate block at
+ * each cut (column starts). Chunk payloads use Z_RLE: their columns are built
+ * so that repetition shows as runs, and per-column Huffman tables do the rest
+ * (smaller and faster than LZ77 matching there); META keeps the default.
+ */
+static int compress_payload(struct trace_writer *w, const struct kmt_buf *raw,
+			    const size_t *cuts, int ncuts, int strategy, size_t *stored)
 {
-	uLong bound = deflateBound(&w->zs, len);
-	int err = kmt_buf__reserve(&w->out, KMT_FRAME_HDR_SIZE + bound);
+	uLong bound = deflateBound(&w->zs, raw->len) + 16 * (ncuts + 1);
+	size_t from = 0;
+	int i, ret, err;
 
+	err = kmt_buf__reserve(&w->out, KMT_FRAME_HDR_SIZE + bound);
 	if (err)
 		return err;
 	if (deflateReset(&w->zs) != Z_OK)
 		return -EINVAL;
-	w->zs.next_in = (Bytef *)raw;
-	w->zs.avail_in = len;
 	w->zs.next_out = w->out.p + KMT_FRAME_HDR_SIZE;
 	w->zs.avail_out = bound;
-	if (deflate(&w->zs, Z_FINISH) != Z_STREAM_END)
+	w->zs.avail_in = 0;
+	if (deflateParams(&w->zs, w->zlevel, strategy) != Z_OK)
 		return -EINVAL;
+	for (i = 0; i <= ncuts; i++) {
+		w->zs.next_in = raw->p + from;
+		w->zs.avail_in = (i < ncuts ? cuts[i] : raw->len) - from;
+		from += w->zs.avail_in;
+		ret = deflate(&w->zs, i < ncuts ? Z_BLOCK : Z_FINISH);
+		if (ret != (i < ncuts ? Z_OK : Z_STREAM_END) && !(ret == Z_BUF_ERROR && i < ncuts))
+			return -EINVAL;
+	}
 	*stored = w->zs.total_out;
 	return 0;
 }
 
-static int write_frame(struct trace_writer *w, struct kmt_frame_hdr *h, const void *raw,
-		       size_t len, bool compress)
+/* Writes a frame of payload raw: compressed (unless it would not shrink), one write. */
+static int write_frame(struct trace_writer *w, struct kmt_frame_hdr *h, const struct kmt_buf *raw,
+		       const size_t *cuts, int ncuts, int strategy)
 {
-	size_t stored = len;
+	size_t stored = raw->len;
 	int err;
 
-	if (len > KMT_FRAME_MAX)
+	if (raw->len > KMT_FRAME_MAX)
 		return -E2BIG;
 	h->flags = 0;
-	if (compress && w->zlevel >= 0 && len) {
-		err = compress_payload(w, raw, len, &stored);
+	if (strategy >= 0 && w->zlevel >= 0 && raw->len) {
+		err = compress_payload(w, raw, cuts, ncuts, strategy, &stored);
 		if (err)
 			return err;
-		h->flags = stored < len ? KMT_FRAME_F_ZLIB : 0;
+		h->flags = stored < raw->len ? KMT_FRAME_F_DEFLATE : 0;
 	}
 	if (!h->flags) {	/* stored as is: not compressed, or did not shrink */
-		stored = len;
-		err = kmt_buf__reserve(&w->out, KMT_FRAME_HDR_SIZE + len);
+		stored = raw->len;
+		err = kmt_buf__reserve(&w->out, KMT_FRAME_HDR_SIZE + raw->len);
 		if (err)
 			return err;
-		if (len)
-			memcpy(w->out.p + KMT_FRAME_HDR_SIZE, raw, len);
+		if (raw->len)
+			memcpy(w->out.p + KMT_FRAME_HDR_SIZE, raw->p, raw->len);
 	}
 	h->stored_len = stored;
-	h->raw_len = len;
+	h->raw_len = raw->len;
 	h->seq = w->seq;
 	h->lost = w->lost;
 	h->payload_crc = kmt_crc32(w->out.p + KMT_FRAME_HDR_SIZE, stored);
@@ -170,7 +186,8 @@ struct trace_writer *trace_writer__open(const char *path, const struct trace_wri
 	ret = apply_opts(w, opts);
 	if (ret)
 		goto fail;
-	if (w->zlevel >= 0 && deflateInit(&w->zs, w->zlevel) != Z_OK) {
+	if (w->zlevel >= 0 &&
+	    deflateInit2(&w->zs, w->zlevel, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -231,7 +248,7 @@ int trace_writer__meta_flush(struct trace_writer *w)
 
 	if (err || !w->meta.len)
 		return err;
-	err = write_frame(w, &h, w->meta.p, w->meta.len, true);
+	err = write_frame(w, &h, &w->meta, NULL, 0, Z_DEFAULT_STRATEGY);
 	if (!err)
 		w->meta.len = 0;
 	return err;
@@ -297,11 +314,12 @@ void trace_writer__set_lost(struct trace_writer *w, __u64 lost)
 		w->lost = lost;
 }
 
-static int build_chunk(struct trace_writer *w)
+static int build_chunk(struct trace_writer *w, size_t *cuts, int *ncuts)
 {
 	int err;
 
 	w->raw.len = 0;
+	*ncuts = 0;
 	if (w->defs.len) {
 		err = kmt_buf__reserve(&w->raw, 1 + KMT_VARINT_MAX + w->defs.len);
 		if (err)
@@ -310,23 +328,24 @@ static int build_chunk(struct trace_writer *w)
 		kmt_buf__put_uv(&w->raw, w->defs.len);
 		kmt_buf__put(&w->raw, w->defs.p, w->defs.len);
 	}
-	return w->enc.nr_events ? kmt_enc__finish(&w->enc, &w->raw) : 0;
+	return w->enc.nr_events ? kmt_enc__finish(&w->enc, &w->raw, cuts, ncuts) : 0;
 }
 
 int trace_writer__flush(struct trace_writer *w)
 {
 	struct kmt_frame_hdr h = { .type = KMT_FRAME_CHUNK };
-	int err = check_state(w);
+	size_t cuts[KMT_ENC_CUTS];
+	int ncuts, err = check_state(w);
 
 	if (err || (!w->enc.nr_events && !w->defs.len))
 		return err;
-	err = build_chunk(w);
+	err = build_chunk(w, cuts, &ncuts);
 	if (err)
 		return err;
 	h.nr_events = w->enc.nr_events;
 	h.t_first = w->enc.t_min;
 	h.t_last = w->enc.t_max;
-	err = write_frame(w, &h, w->raw.p, w->raw.len, true);
+	err = write_frame(w, &h, &w->raw, cuts, ncuts, Z_RLE);
 	if (err)
 		return err;
 	if (h.nr_events && (w->events == h.nr_events || h.t_first < w->t_first))
@@ -343,6 +362,7 @@ int trace_writer__finish(struct trace_writer *w)
 {
 	struct kmt_frame_hdr h = { .type = KMT_FRAME_END };
 	__u8 end[16];
+	struct kmt_buf b = { .p = end, .len = sizeof(end), .cap = sizeof(end) };
 	int err;
 
 	err = trace_writer__flush(w);
@@ -354,7 +374,7 @@ int trace_writer__finish(struct trace_writer *w)
 	kmt_put_le64(end + 8, w->chunks);
 	h.t_first = w->t_first;
 	h.t_last = w->t_last;
-	err = write_frame(w, &h, end, sizeof(end), false);
+	err = write_frame(w, &h, &b, NULL, 0, -1);
 	if (err)
 		return err;
 	w->finished = true;

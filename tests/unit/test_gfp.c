@@ -277,8 +277,9 @@ TEST(gfp_expression_syntax)
 			 "{( unsigned long)((12) & ~(4)), \"B\"}, "
 			 "{1UL << 5, \"C\"}, {(( gfp_t)(07 + 1 - 2) >> 1), \"D\"}, { -1, NULL })";
 	struct kmt_gfp_entry *t = NULL;
-	char why[256] = "";
-	size_t n = 0;
+	char why[256] = "", deep[5000];
+	size_t n = 0, len;
+	int i;
 
 	ASSERT_EQ(gfp_table__from_format(ok, NULL, &t, &n, why, sizeof(why)), 0);
 	ASSERT_EQ(n, 4);
@@ -293,6 +294,16 @@ TEST(gfp_expression_syntax)
 					 NULL, &t, &n, why, sizeof(why)), 0);
 	ASSERT_NE(gfp_table__from_format("__print_flags(REC->gfp_flags, \"|\", {1, \"A",
 					 NULL, &t, &n, why, sizeof(why)), 0);
+	/* nesting deeper than any kernel's is refused, not recursed into */
+	len = snprintf(deep, sizeof(deep), "__print_flags(gfp, \"|\", {");
+	for (i = 0; i < 2000; i++)
+		deep[len++] = '(';
+	deep[len++] = '1';
+	for (i = 0; i < 2000; i++)
+		deep[len++] = ')';
+	snprintf(deep + len, sizeof(deep) - len, ", \"A\"} )");
+	ASSERT_EQ(gfp_table__from_format(deep, NULL, &t, &n, why, sizeof(why)), -ENOENT);
+	ASSERT_CONTAINS(why, "failed to evaluate");
 }
 
 TEST(gfp_table_from_meta)
