@@ -20,7 +20,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c model/*.c analysis/*.c))
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
-TEST_SRCS := tests/test_main.c $(wildcard tests/unit/*.c tests/live/*.c)
+TEST_SRCS := tests/test_main.c tests/json.c $(wildcard tests/unit/*.c tests/live/*.c)
 TEST_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_SRCS))
 HDRS := $(wildcard bpf/*.h user/*.h model/*.h analysis/*.h tests/*.h)
 
@@ -35,7 +35,7 @@ endif
 .PHONY: all clean test unit static vmlinux deps bench format demo
 all: kmmtrace
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests/unit $(OUTPUT)/tests/live:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/tests/live:
 	@mkdir -p $@
 
 $(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c $(HDRS) $(VMLINUX) | $(OUTPUT)
@@ -50,7 +50,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.o: %.c $(HDRS) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests/unit $(OUTPUT)/tests/live
+$(OUTPUT)/%.o: %.c $(HDRS) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/tests/live
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

@@ -452,9 +452,9 @@ static const struct kmt_type_desc generic_desc = {
 
 const struct kmt_type_desc *kmt_type_desc(unsigned int type)
 {
-	if (type > KMT_EV_NONE && type < KMT_EV_MAX)
+	if (type < KMT_EV_MAX && type_descs[type].nr)
 		return &type_descs[type];
-	return &generic_desc;
+	return &generic_desc;	/* also a type added to kmmtrace.h but not here yet */
 }
 
 /* 32-bit fields travel sign- (s32) or zero- (u32) extended to 64 bits. */
@@ -595,7 +595,7 @@ static int enc_reserve(struct kmt_chunk_enc *enc)
  * (pred ~0u: no prediction). Returns the index.
  */
 INLINE __u32 enc_dict(struct kmt_chunk_enc *enc, int col, unsigned int k, __u64 v,
-			     __u32 pred)
+		      __u32 pred)
 {
 	struct kmt_map *dict = &enc->dict[k];
 	__u32 *idx = kmt_map__get(dict, v), bias = !!pred, n;
@@ -629,7 +629,7 @@ INLINE void enc_csite(struct kmt_chunk_enc *enc, int col, unsigned int k, __u64 
 
 /* The value a missed RPTR is a delta against: the class's last, or the call site's. */
 INLINE __u64 *rptr_base(struct kmt_delta_state *st, struct kmt_sites *sites,
-			       unsigned int param)
+			unsigned int param)
 {
 	unsigned int cls = param & KMT_RPTR_CLASS;
 
@@ -664,7 +664,7 @@ INLINE void enc_rptr(struct kmt_chunk_enc *enc, int col, unsigned int param, __u
 }
 
 INLINE void enc_field(struct kmt_chunk_enc *enc, const struct kmt_event *e,
-			     const struct kmt_field_enc *f)
+		      const struct kmt_field_enc *f)
 {
 	int col = KMT_COL_FIELD + f->field;
 	__u64 v = field_get(e, f->field), *site;
@@ -744,7 +744,7 @@ int kmt_enc__add(struct kmt_chunk_enc *enc, const struct kmt_event *e)
 	BUILTIN_TYPES(X)
 #undef X
 	default:
-		enc_fields(enc, e, &generic_desc);
+		enc_fields(enc, e, kmt_type_desc(e->type));
 	}
 	if (!enc->nr_events++ || e->ts < enc->t_min)
 		enc->t_min = e->ts;
@@ -968,7 +968,7 @@ INLINE __u64 dec_rptr(struct kmt_chunk_dec *d, int col, unsigned int param)
 }
 
 INLINE void dec_field(struct kmt_chunk_dec *d, struct kmt_event *e,
-			     const struct kmt_field_enc *f)
+		      const struct kmt_field_enc *f)
 {
 	int col = KMT_COL_FIELD + f->field;
 	__u64 v, idx, *site;
@@ -1030,8 +1030,8 @@ INLINE void dec_fields(struct kmt_chunk_dec *d, struct kmt_event *e,
 
 /* A type this build encodes otherwise, or does not know */
 static __attribute__((noinline)) void dec_fields_any(struct kmt_chunk_dec *d,
-						     struct kmt_event *e,
-						     const struct kmt_type_desc *desc)
+		     struct kmt_event *e,
+		     const struct kmt_type_desc *desc)
 {
 	int i;
 
@@ -1140,7 +1140,7 @@ static int dec_descs(struct kmt_chunk_dec *d, struct kmt_cur *c)
 		if (t >= KMT_NR_TYPES || d->known[t] || dec_desc(&d->desc[t], c))
 			return -EBADMSG;
 		d->known[t] = 1;
-		d->fast[t] = t > KMT_EV_NONE && t < KMT_EV_MAX &&
+		d->fast[t] = t < KMT_EV_MAX && type_descs[t].nr &&
 			     !memcmp(&d->desc[t], &type_descs[t], sizeof(type_descs[t]));
 	}
 	return c->bad ? -EBADMSG : 0;

@@ -135,32 +135,58 @@ static int configure(struct collector *c, struct btf *btf, char *err, size_t err
 	return 0;
 }
 
+/* Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems). */
+static int cgroup2_root(char *root, size_t len)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char dev[256], dir[4096], type[64];
+	int found = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(root, len, "%s", dir);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static int set_cgroup(struct collector *c, char *err, size_t errlen)
 {
 	struct kmmtrace_bpf__rodata *ro = c->skel->rodata;
 	const char *p = c->opts.cgroup;
-	char path[4096];
+	char root[4096], path[8192];
 	struct stat st;
+	size_t rl;
 	int level = 0;
 
 	if (!p)
 		return 0;
-	if (p[0] != '/')
-		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", p);
-	else
-		snprintf(path, sizeof(path), "%s", p);
-	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "failed to open cgroup %s: %s (give a cgroup v2 directory, "
-			"e.g. /sys/fs/cgroup/system.slice)", path, strerror(errno ? errno : ENOTDIR));
+	if (cgroup2_root(root, sizeof(root))) {
+		seterr(err, errlen, "--cgroup needs cgroup v2, and no cgroup2 file system is "
+			"mounted");
 		return -ENOENT;
 	}
-	/* level: depth below the cgroup v2 root */
-	p = path + strlen("/sys/fs/cgroup");
-	if (strncmp(path, "/sys/fs/cgroup", 14)) {
-		seterr(err, errlen, "cgroup %s is not under /sys/fs/cgroup", path);
+	rl = strlen(root);
+	if (p[0] == '/')
+		snprintf(path, sizeof(path), "%s", p);
+	else
+		snprintf(path, sizeof(path), "%s/%s", root, p);
+	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "failed to open cgroup %s: %s (give a cgroup v2 directory "
+			"under %s)", path, strerror(errno ? errno : ENOTDIR), root);
+		return -ENOENT;
+	}
+	if (strncmp(path, root, rl) || (path[rl] && path[rl] != '/')) {
+		seterr(err, errlen, "cgroup %s is not under the cgroup v2 mount %s", path, root);
 		return -EINVAL;
 	}
-	for (; *p; p++)
+	/* level: depth below the cgroup v2 root, as bpf_get_current_ancestor_cgroup_id() counts */
+	for (p = path + rl; *p; p++)
 		if (*p == '/' && p[1] && p[1] != '/')
 			level++;
 	ro->cgroup_id = st.st_ino;

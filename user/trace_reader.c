@@ -260,9 +260,9 @@ static int parse_meta(struct trace_reader *r, const __u8 *p, size_t len)
 		if (!it)
 			return -ENOMEM;
 		r->meta = it;
-		r->meta_blob.len = (r->meta_blob.len + 15) & ~(size_t)15;
-		if (kmt_buf__reserve(&r->meta_blob, (size_t)ilen + 1))
+		if (kmt_buf__reserve(&r->meta_blob, (size_t)ilen + 16))
 			return -ENOMEM;
+		r->meta_blob.len = (r->meta_blob.len + 15) & ~(size_t)15;
 		it = &r->meta[r->nr_meta++];
 		it->key = kmt_le16(q);
 		it->len = ilen;

@@ -224,6 +224,8 @@ int trace_writer__meta_add(struct trace_writer *w, __u16 key, const void *val, _
 
 	if (err)
 		return err;
+	if (!val && len)
+		return -EINVAL;
 	if (len > KMT_FRAME_MAX - META_ITEM_HDR)
 		return -E2BIG;
 	if (w->meta.len + META_ITEM_HDR + len > KMT_FRAME_MAX) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../test.h"
+#include "../json.h"
 #include "context.h"
 #include "event.h"
 #include "trace.h"
@@ -384,4 +385,182 @@ TEST(live_not_root_message)
 	waitpid(pid, &status, 0);
 	ASSERT_EQ(WEXITSTATUS(status), 1);
 	ASSERT_CONTAINS(err, "needs root");
+}
+
+/* Runs argv; stdout returned malloc'ed in *out; returns the exit status. */
+static int run_stdout(char *const argv[], char **out)
+{
+	size_t cap = 1 << 16, n = 0;
+	int p[2], status;
+	ssize_t r;
+	pid_t pid;
+
+	*out = malloc(cap);
+	if (!*out || pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(open("/dev/null", O_WRONLY), 2);
+		close(p[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], *out + n, cap - 1 - n)) > 0) {
+		n += r;
+		if (n + 1 == cap) {
+			char *m = realloc(*out, cap *= 2);
+
+			if (!m)
+				break;
+			*out = m;
+		}
+	}
+	(*out)[n] = 0;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(live_dump_and_info_json)
+{
+	char out[512], err[8192], *text = NULL, *line, *save = NULL;
+	__u64 lines = 0, kmalloc = 0, with_gfp = 0, written = 0;
+	struct json *info;
+	size_t at = 0;
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/j.kmt", kmt_test__tmpdir());
+	char *rec[] = { (char *)kmt_test__binary(), "record", "-q", "-g", "--only-command", "-o",
+			out, "--", (char *)kmt_test__binary(), "workload", "-q", "-n", "200", "slab",
+			NULL };
+	ASSERT_EQ(run(rec, err, sizeof(err)), 0);
+	char *info_argv[] = { (char *)kmt_test__binary(), "info", "-j", out, NULL };
+	ASSERT_EQ(run_stdout(info_argv, &text), 0);
+	info = json_parse(text, &at);
+	free(text);
+	if (!info)
+		FAIL("info -j is not JSON (offset %zu)", at);
+	ASSERT_TRUE(json_num(json_get(info, "stacks"), 0) == 1);
+	ASSERT_TRUE(json_num(json_get(info, "finished"), 0) == 1);
+	ASSERT_EQ(json_num(json_get(info, "lost"), -1), 0);
+	for (const struct json *c = json_get(info, "counts")->child; c; c = c->next)
+		written += json_num(json_get(c, "written"), 0);
+	ASSERT_EQ(written, json_num(json_get(info, "events"), -1));
+	json_free(info);
+
+	char *dump_argv[] = { (char *)kmt_test__binary(), "dump", "-j", out, NULL };
+	ASSERT_EQ(run_stdout(dump_argv, &text), 0);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json *e = json_parse(line, &at);
+		const char *ev;
+
+		if (!e) {
+			free(text);
+			FAIL("dump -j line %llu is not JSON: %.80s", (unsigned long long)lines, line);
+		}
+		lines++;
+		ev = json_str(json_get(e, "event"));
+		if (ev && !strcmp(ev, "kmalloc")) {
+			kmalloc++;
+			with_gfp += json_str(json_get(e, "gfp_flags")) != NULL &&
+				    json_len(json_get(e, "stack")) > 2;
+		}
+		json_free(e);
+	}
+	free(text);
+	ASSERT_EQ(lines, written);
+	ASSERT_GT(kmalloc, 0);
+	ASSERT_EQ(with_gfp, kmalloc);	/* decoded flags and a symbolised stack on each */
+}
+
+TEST(live_cgroup_filter)
+{
+	char root[4096] = "", cg[4200], procs[4300], out[512], go[512], err[4096], rel[64];
+	int efd, status;
+	pid_t wl, rec;
+	struct capture c;
+	struct tracemeta m;
+	FILE *f;
+
+	NEED_BPF();
+	f = fopen("/proc/self/mounts", "r");
+	if (f) {
+		char dev[256], dir[4096], type[64];
+
+		while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
+			if (!strcmp(type, "cgroup2") && !root[0])
+				snprintf(root, sizeof(root), "%s", dir);
+		fclose(f);
+	}
+	if (!root[0])
+		SKIP("no cgroup v2 hierarchy mounted");
+	snprintf(rel, sizeof(rel), "kmt-test-%d", getpid());
+	snprintf(cg, sizeof(cg), "%s/%s", root, rel);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	ASSERT_EQ(mkdir(cg, 0755), 0);
+	snprintf(out, sizeof(out), "%s/cg.kmt", kmt_test__tmpdir());
+	snprintf(go, sizeof(go), "%s/go", kmt_test__tmpdir());
+	char *wargv[] = { (char *)kmt_test__binary(), "workload", "-q", "--start-file", go,
+			  "slab", NULL };
+	wl = spawn(wargv, NULL);
+	f = fopen(procs, "w");
+	if (f) {
+		fprintf(f, "%d\n", wl);
+		fclose(f);
+	}
+	char *rargv[] = { (char *)kmt_test__binary(), "record", "-q", "--cgroup", rel, "-o",
+			  out, NULL };
+	rec = spawn(rargv, &efd);
+	if (!wait_for_text(efd, "recording", err, sizeof(err))) {
+		kill(wl, SIGKILL);
+		waitpid(wl, NULL, 0);
+		waitpid(rec, NULL, 0);
+		rmdir(cg);
+		FAIL("record did not start: %s", err);
+	}
+	close(open(go, O_CREAT | O_WRONLY, 0600));
+	waitpid(wl, NULL, 0);
+	kill(rec, SIGTERM);
+	waitpid(rec, &status, 0);
+	close(efd);
+	rmdir(cg);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (capture_read(out, &c, &m))			/* SIGTERM: a complete file */
+		FAIL("%s", c.err);
+	ASSERT_EQ(c.tgid, (__u32)wl);
+	ASSERT_EQ(c.tgid_mismatch, 0);
+	ASSERT_GE(c.n[KMT_EV_CACHE_ALLOC], 2000);
+}
+
+TEST(live_disk_full)
+{
+	char dir[512], out[600], err[8192];
+	struct trace_reader *r;
+	struct kmt_event e;
+	__u64 n = 0;
+	int st;
+
+	NEED_BPF();
+	snprintf(dir, sizeof(dir), "%s/small", kmt_test__tmpdir());
+	ASSERT_EQ(mkdir(dir, 0700), 0);
+	snprintf(err, sizeof(err), "mount -t tmpfs -o size=256k tmpfs %s", dir);
+	if (system(err))
+		SKIP("cannot mount a small tmpfs");
+	snprintf(out, sizeof(out), "%s/x.kmt", dir);
+	char *argv[] = { (char *)kmt_test__binary(), "record", "-q", "-o", out, "--",
+			 (char *)kmt_test__binary(), "workload", "-q", "mixed", NULL };
+	st = run(argv, err, sizeof(err));
+	r = trace_reader__open(out, &(int){ 0 }, NULL, 0);
+	while (r && trace_reader__next(r, &e) > 0)
+		n++;
+	trace_reader__free(r);
+	snprintf(out, sizeof(out), "umount %s", dir);
+	if (system(out))
+		FAIL("umount failed");
+	ASSERT_EQ(st, 1);
+	ASSERT_CONTAINS(err, "No space left on device");
+	ASSERT_TRUE(r != NULL);			/* what was written reads back */
+	ASSERT_GT(n, 0);
 }

@@ -24,7 +24,7 @@
 #define FRAME_HDR_BYTES		64
 #define FRAME_SYNC		0x1A464B89u
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZED 1
 #else
 #define SANITIZED 0
