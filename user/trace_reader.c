@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -561,14 +562,15 @@ static void *prefetch_main(void *arg)
 	return NULL;
 }
 
-/* Worth it with two chunks or more to go and two CPUs or more; failing, load inline. */
+/* Worth it with two chunks or more to go and two CPUs or more to run on; else load inline. */
 static void prefetch_start(struct trace_reader *r, size_t i)
 {
 	struct prefetch *pf = &r->pf;
+	cpu_set_t cpus;
 
 	if (pf->running || pf->off || r->nr_chunks - i < 2)
 		return;
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) || CPU_COUNT(&cpus) < 2) {
 		pf->off = true;
 		return;
 	}
