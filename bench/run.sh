@@ -9,7 +9,8 @@
 #    back in each round, so every ratio compares runs seconds apart on this noisy
 #    shared machine; the median ratio over ROUNDS is reported, for throughput
 #    (ops/s) and for the workload thread's CPU time per operation.
-# 2. Rate: one churn per CPU under `kmmtrace record`, events/s captured and drops.
+# 2. Rate: one `workload storm` (open+close in a loop, the densest event source)
+#    per CPU under `kmmtrace record` for RATE_SECONDS: events/s captured and drops.
 # 3. Size: bytes per event on disk, kmmtrace vs perf.data vs gzip'd perf script.
 #
 # Needs root. Tunables: ROUNDS (default 5), SECONDS_PER_RUN (default 2).
@@ -53,25 +54,21 @@ else
 	echo "perf record:     not available (install linux-perf)"
 fi
 
-echo "== rate: $NCPU churn processes under kmmtrace record (system-wide)"
+RS=${RATE_SECONDS:-5}
+echo "== rate: $NCPU storm processes for ${RS}s under kmmtrace record (system-wide)"
 pids=()
-"$K" record -q -o "$OUT/rate.kmt" -d $((S + 1)) &
-rec=$!
-sleep 1
-for c in $(seq 0 $((NCPU - 1))); do
-	taskset -c "$c" "$K" workload churn --seconds "$S" > /dev/null &
-	pids+=($!)
-done
-wait "${pids[@]}" "$rec"
+"$K" record -q -o "$OUT/rate.kmt" -- bash -c "
+	for c in \$(seq 0 $((NCPU - 1))); do taskset -c \$c $K workload storm --seconds $RS & done; wait" \
+	> "$OUT/storm.txt"
 "$K" info -j "$OUT/rate.kmt" | tr ',{}' '\n\n\n' > "$OUT/rate.txt"
 ev=$(awk -F: '$1 == "\"events\"" {print $2}' "$OUT/rate.txt")
 t0=$(awk -F: '$1 == "\"t_first\"" {print $2}' "$OUT/rate.txt")
 t1=$(awk -F: '$1 == "\"t_last\"" {print $2}' "$OUT/rate.txt")
 size=$(awk -F: '$1 == "\"file_size\"" {print $2}' "$OUT/rate.txt")
 drops=$(awk -F: '$1 == "\"dropped\"" {s += $2} END {print s + 0}' "$OUT/rate.txt")
-awk -v e="$ev" -v a="$t0" -v b="$t1" -v d="$drops" -v s="$size" 'BEGIN {
-	printf "events %d in %.2f s: %.2f M events/s captured, drops %d, %.2f bytes/event\n",
-	       e, (b - a) / 1e9, e / ((b - a) / 1e9) / 1e6, d, s / e }'
+awk -v e="$ev" -v r="$RS" -v d="$drops" -v s="$size" 'BEGIN {
+	printf "events %d in %d s: %.2f M events/s captured, drops %d, %.2f bytes/event\n",
+	       e, r, e / r / 1e6, d, s / e }'
 
 echo "== size: bytes per event on disk (last overhead round)"
 kev=$("$K" info -j "$OUT/bench.kmt" | tr ',{}' '\n\n\n' | awk -F: '$1 == "\"events\"" {print $2}')

@@ -15,6 +15,7 @@ struct info {
 	__u32 status[KMT_EV_MAX];
 	char cmdline[512];
 	char filter[256];
+	__u64 recursion_misses;	/* summed over programs */
 };
 
 static void meta_str(const struct trace_reader *r, __u16 key, char *buf, size_t sz)
@@ -51,6 +52,13 @@ static void scan(struct trace_reader *r, struct info *in)
 		memcpy(&st, (const char *)p + i * sizeof(st), sizeof(st));
 		if (st.type < KMT_EV_MAX)
 			in->status[st.type] = st.status;
+	}
+	p = trace_reader__meta(r, KMT_META_PROG_STATS, 0, &len);
+	for (__u32 i = 0; p && (i + 1) * sizeof(struct kmt_prog_stat) <= len; i++) {
+		struct kmt_prog_stat ps;
+
+		memcpy(&ps, (const char *)p + i * sizeof(ps), sizeof(ps));
+		in->recursion_misses += ps.recursion_misses;
 	}
 	meta_str(r, KMT_META_CMDLINE, in->cmdline, sizeof(in->cmdline));
 	meta_str(r, KMT_META_FILTER, in->filter, sizeof(in->filter));
@@ -93,8 +101,11 @@ static void print_plain(const struct trace_reader *r, const struct tracemeta *m,
 		printf("%s%s\n", in->status[t] > 1 ? "  " : "",
 		       in->status[t] > 1 ? status_name(in->status[t]) : "");
 	}
-	printf("losses:       %llu dropped%s\n", (unsigned long long)s->lost,
-	       m->has_counters ? "" : " (as of the last chunk; no end record)");
+	printf("losses:       %llu dropped%s, %llu recursion misses, %llu stacks lost\n",
+	       (unsigned long long)s->lost,
+	       m->has_counters ? "" : " (as of the last chunk; no end record)",
+	       (unsigned long long)in->recursion_misses,
+	       (unsigned long long)(m->has_counters ? m->counters.stack_fail : 0));
 	printf("integrity:    %s%s, %llu corrupt chunk(s) skipped\n",
 	       s->truncated ? "TRUNCATED" : "complete", s->finished ? "" : ", no end marker",
 	       (unsigned long long)s->bad_frames);
@@ -108,13 +119,15 @@ static void print_json(const struct trace_reader *r, const struct tracemeta *m,
 	printf("{\"format\":\"%u.%u\",\"file_size\":%llu,\"chunks\":%llu,\"kernel\":\"%s\","
 	       "\"nr_cpus\":%u,\"page_size\":%u,\"nr_page_orders\":%u,\"pageblock_order\":%u,"
 	       "\"preempt_rt\":%s,\"stacks\":%s,\"events\":%llu,\"t_first\":%llu,\"t_last\":%llu,"
-	       "\"lost\":%llu,\"truncated\":%s,\"finished\":%s,\"bad_chunks\":%llu,\"counts\":{",
+	       "\"lost\":%llu,\"recursion_misses\":%llu,\"truncated\":%s,\"finished\":%s,"
+	       "\"bad_chunks\":%llu,\"counts\":{",
 	       s->major, s->minor, (unsigned long long)s->file_size,
 	       (unsigned long long)s->chunks, m->release, m->nr_cpus, m->page_size,
 	       m->nr_page_orders, m->pageblock_order, m->preempt_rt ? "true" : "false",
 	       m->stacks ? "true" : "false", (unsigned long long)in->events,
 	       (unsigned long long)in->t_first, (unsigned long long)in->t_last,
-	       (unsigned long long)s->lost, s->truncated ? "true" : "false",
+	       (unsigned long long)s->lost, (unsigned long long)in->recursion_misses,
+	       s->truncated ? "true" : "false",
 	       s->finished ? "true" : "false", (unsigned long long)s->bad_frames);
 	for (int t = 1, first = 1; t < KMT_EV_MAX; t++) {
 		printf("%s\"%s\":{\"written\":%llu,\"status\":\"%s\"", first ? "" : ",",

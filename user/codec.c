@@ -498,8 +498,7 @@ INLINE void field_set(struct kmt_event *e, unsigned int f, __u64 v)
 
 INLINE void ring_push(struct kmt_delta_state *st, unsigned int cls, __u64 v)
 {
-	st->head[cls] = (st->head[cls] + 1) & (KMT_RING - 1);
-	st->ring[cls][st->head[cls]] = v;
+	st->ring[cls][++st->head[cls] & (KMT_RING - 1)] = v;
 }
 
 INLINE __u64 ring_at(const struct kmt_delta_state *st, unsigned int cls, unsigned int i)
@@ -545,6 +544,7 @@ static void sites_reset(struct kmt_sites *s)
 
 #define ENC_EVENT_MAX	(2 * KMT_VARINT_MAX)	/* bytes one event adds to one column */
 #define ENC_BATCH	64			/* events between checks for room */
+#define RIDX_SLOTS	((size_t)KMT_NR_CLASSES << KMT_RIDX_BITS)
 
 INLINE void enc_put(struct kmt_chunk_enc *enc, int col, __u64 v)
 {
@@ -580,6 +580,12 @@ static int enc_reserve(struct kmt_chunk_enc *enc)
 		err = kmt_map__reserve(&enc->dict[i], 2 * ENC_BATCH);
 		if (err)
 			return err;
+	}
+	if (!enc->ridx) {
+		enc->ridx = calloc(RIDX_SLOTS, sizeof(*enc->ridx));
+		if (!enc->ridx)
+			return -ENOMEM;
+		enc->gen = 1;
 	}
 	err = site_select(s, enc->dict[DICT_CALL_SITE].len + 2 * ENC_BATCH);
 	s->cur = &s->scratch;	/* set again by the next event's call site */
@@ -635,23 +641,27 @@ INLINE __u64 *rptr_base(struct kmt_delta_state *st, struct kmt_sites *sites,
 
 	if (param & KMT_RPTR_SITE)
 		return &sites->cur->v[KMT_F_PTR];
-	return &st->ring[cls][st->head[cls]];
+	return &st->ring[cls][st->head[cls] & (KMT_RING - 1)];
+}
+
+INLINE struct kmt_ridx_slot *ridx_slot(struct kmt_chunk_enc *enc, unsigned int cls, __u64 v)
+{
+	__u32 h = (__u32)((v * 0x9E3779B97F4A7C15ull) >> (64 - KMT_RIDX_BITS));
+
+	return &enc->ridx[(cls << KMT_RIDX_BITS) | h];
 }
 
 /* RPTR: a position among the class's last RPTR_ESC values, or a delta vs a base. */
 INLINE void enc_rptr(struct kmt_chunk_enc *enc, int col, unsigned int param, __u64 v)
 {
-	unsigned int i, cls = param & KMT_RPTR_CLASS, h = enc->st.head[cls];
+	unsigned int cls = param & KMT_RPTR_CLASS;
+	struct kmt_ridx_slot *slot = ridx_slot(enc, cls, v);
 	__u64 *base = rptr_base(&enc->st, &enc->sites, param);
-	const __u64 *ring = enc->st.ring[cls];
 	__u64 z = kmt_zz((__s64)(v - *base));
+	__u32 head = enc->st.head[cls];
 
-	for (i = 0; i < RPTR_ESC; i++) {
-		if (ring[(h - i) & (KMT_RING - 1)] == v)
-			break;
-	}
-	if (i < RPTR_ESC) {
-		enc_put(enc, col, i);
+	if (slot->gen == enc->gen && slot->v == v && head - slot->head < RPTR_ESC) {
+		enc_put(enc, col, head - slot->head);
 	} else if (z < ~0ull - KMT_RING) {
 		enc_put(enc, col, KMT_RING + z);
 	} else {
@@ -661,6 +671,7 @@ INLINE void enc_rptr(struct kmt_chunk_enc *enc, int col, unsigned int param, __u
 	if (param & KMT_RPTR_SITE)
 		*base = v;
 	ring_push(&enc->st, cls, v);
+	*slot = (struct kmt_ridx_slot){ .v = v, .head = head + 1, .gen = enc->gen };
 }
 
 INLINE void enc_field(struct kmt_chunk_enc *enc, const struct kmt_event *e,
@@ -842,6 +853,10 @@ void kmt_enc__reset(struct kmt_chunk_enc *enc)
 	memset(&enc->st, 0, sizeof(enc->st));
 	memset(enc->used, 0, sizeof(enc->used));
 	sites_reset(&enc->sites);
+	if (enc->ridx && !++enc->gen) {		/* wrapped: forget every slot */
+		memset(enc->ridx, 0, RIDX_SLOTS * sizeof(*enc->ridx));
+		enc->gen = 1;
+	}
 	enc->room = 0;
 	enc->nr_events = 0;
 	enc->t_min = enc->t_max = 0;
@@ -859,6 +874,8 @@ void kmt_enc__free(struct kmt_chunk_enc *enc)
 		kmt_map__free(&enc->dict[i]);
 	free(enc->sites.s);
 	enc->sites = (struct kmt_sites){ 0 };
+	free(enc->ridx);
+	enc->ridx = NULL;
 }
 
 /* ---- decoder ---- */
@@ -1018,6 +1035,14 @@ static int dec_done(struct kmt_chunk_dec *d)
 	return 0;
 }
 
+/* The fields a type may leave unset (memset here becomes a slow rep stos) */
+INLINE void event_clear(struct kmt_event *e)
+{
+	e->ptr = e->call_site = e->size = e->size2 = e->aux = e->aux2 = 0;
+	e->gfp = e->pad = 0;
+	e->node = e->order = e->mt = e->arg = e->arg2 = 0;
+}
+
 INLINE void dec_fields(struct kmt_chunk_dec *d, struct kmt_event *e,
 		       const struct kmt_type_desc *desc)
 {
@@ -1050,7 +1075,7 @@ int kmt_dec__next(struct kmt_chunk_dec *d, struct kmt_event *e)
 	type = dec_uv(d, KMT_COL_TYPE);
 	if (type >= KMT_NR_TYPES || !d->known[type])
 		return -EBADMSG;
-	memset(e, 0, sizeof(*e));
+	event_clear(e);
 	e->type = type;
 	e->ts = st->prev_ts += (__u64)kmt_unzz(dec_ts(d));
 	e->cpu = dec_uv(d, KMT_COL_CPU);

@@ -266,8 +266,8 @@ enum kmt_enc {
 	KMT_ENC_DICT = 4,	/* index in dictionary param; a new index, then the value */
 	KMT_ENC_DSIZE = 5,	/* zigzag delta vs this event's size */
 	KMT_ENC_DPTR = 6,	/* zigzag delta vs this event's ptr */
-	KMT_ENC_RPTR = 7,	/* position among the last KMT_RING - 1 values of class param, */
-				/* or KMT_RING + zigzag delta vs the last one (see FORMAT.md) */
+	KMT_ENC_RPTR = 7,	/* position among the last values of class param, or */
+				/* KMT_RING + zigzag delta vs a base (see FORMAT.md) */
 	KMT_ENC_SITE = 8,	/* zigzag delta vs this field's last value at this call site */
 	KMT_ENC_CSITE = 9,	/* call site: 0 when it is the one that followed the previous */
 				/* call site on this CPU last time, else 1 + DICT code */
@@ -278,7 +278,7 @@ enum kmt_enc {
 #define KMT_NR_CLASSES	16
 #define KMT_NR_DICTS	8
 #define KMT_DICT_CTX	7	/* the dictionary of the ctx column */
-#define KMT_RING	32
+#define KMT_RING	256
 #define KMT_RPTR_CLASS	0x0f	/* RPTR param: the address class */
 #define KMT_RPTR_SITE	0x10	/* RPTR param: misses are deltas vs this call site's last ptr */
 #define KMT_CPU_SLOTS	1024	/* per-CPU delta state, indexed by cpu % KMT_CPU_SLOTS */
@@ -300,7 +300,7 @@ const struct kmt_type_desc *kmt_type_desc(unsigned int type);
 struct kmt_delta_state {
 	__u64 prev_ts;
 	__u64 ring[KMT_NR_CLASSES][KMT_RING];	/* recent values per address class */
-	__u8 head[KMT_NR_CLASSES];
+	__u32 head[KMT_NR_CLASSES];		/* pushes; ring[c][head % KMT_RING]: last */
 	__u32 last_tid[KMT_CPU_SLOTS];
 	__u32 last_tgd[KMT_CPU_SLOTS];	/* tid - tgid */
 	__u32 last_site[KMT_CPU_SLOTS];	/* 1 + index of the CPU's last call site, 0: none */
@@ -321,8 +321,19 @@ struct kmt_sites {
 	struct kmt_site scratch;
 };
 
+/* Encoder only: where each value was last pushed on its class's ring, if still there. */
+#define KMT_RIDX_BITS	11
+
+struct kmt_ridx_slot {
+	__u64 v;
+	__u32 head;		/* the ring's head right after v was pushed */
+	__u32 gen;		/* valid when equal to the encoder's gen (one per chunk) */
+};
+
 struct kmt_chunk_enc {
 	struct kmt_buf col[KMT_COL_NR];
+	struct kmt_ridx_slot *ridx;	/* KMT_NR_CLASSES << KMT_RIDX_BITS */
+	__u32 gen;
 	__u8 col_any[KMT_COL_NR];	/* OR of the column's bytes: 0 if all zero */
 	struct kmt_map dict[KMT_NR_DICTS];
 	struct kmt_delta_state st;
@@ -336,6 +347,7 @@ struct kmt_chunk_enc {
 
 /* 0, -EINVAL for a type >= KMT_NR_TYPES, -ENOMEM */
 int kmt_enc__add(struct kmt_chunk_enc *enc, const struct kmt_event *e);
+
 #define KMT_ENC_CUTS	(KMT_COL_NR + 1)
 
 /*
