@@ -32,6 +32,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+.SECONDARY:
 .PHONY: all clean test unit static vmlinux deps bench format demo
 all: kmmtrace
 

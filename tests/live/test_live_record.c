@@ -426,7 +426,7 @@ static int run_stdout(char *const argv[], char **out)
 TEST(live_dump_and_info_json)
 {
 	char out[512], err[8192], *text = NULL, *line, *save = NULL;
-	__u64 lines = 0, kmalloc = 0, with_gfp = 0, written = 0;
+	__u64 lines = 0, kmalloc = 0, with_gfp = 0, with_stack = 0, written = 0;
 	struct json *info;
 	size_t at = 0;
 
@@ -464,15 +464,17 @@ TEST(live_dump_and_info_json)
 		ev = json_str(json_get(e, "event"));
 		if (ev && !strcmp(ev, "kmalloc")) {
 			kmalloc++;
-			with_gfp += json_str(json_get(e, "gfp_flags")) != NULL &&
-				    json_len(json_get(e, "stack")) > 2;
+			with_gfp += json_str(json_get(e, "gfp_flags")) != NULL;
+			with_stack += json_len(json_get(e, "stack")) > 2;
 		}
 		json_free(e);
 	}
 	free(text);
 	ASSERT_EQ(lines, written);
 	ASSERT_GT(kmalloc, 0);
-	ASSERT_EQ(with_gfp, kmalloc);	/* decoded flags and a symbolised stack on each */
+	ASSERT_EQ(with_gfp, kmalloc);	/* decoded flags on each */
+	/* a stack on each, but for the rare stack-map hash collision (counted as lost) */
+	ASSERT_GE(with_stack * 100, kmalloc * 95);
 }
 
 TEST(live_cgroup_filter)
