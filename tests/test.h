@@ -26,6 +26,8 @@ void kmt_test__skip(const char *reason);
 int kmt_test__failed(void);
 /* Set by the runner: the kmmtrace binary to test (env KMMTRACE or ./kmmtrace). */
 const char *kmt_test__binary(void);
+/* The text of tests/data/NAME (or $KMT_TEST_DATA/NAME), malloc'ed; NULL if unreadable. */
+char *kmt_test__data(const char *name);
 /* A fresh temporary directory for this test, removed afterwards. */
 const char *kmt_test__tmpdir(void);
 

@@ -57,6 +57,42 @@ const char *kmt_test__tmpdir(void)
 	return cur_tmp;
 }
 
+char *kmt_test__data(const char *name)
+{
+	const char *env = getenv("KMT_TEST_DATA");
+	char path[512], dir[400], *text = NULL, *p;
+	size_t n = 0, cap = 0;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s", __FILE__);
+	p = strrchr(dir, '/');
+	snprintf(p ? p + 1 : dir, sizeof(dir) - (p ? p + 1 - dir : 0), "data");
+	snprintf(path, sizeof(path), "%s/%s", env ? env : dir, name);
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stdout, "    cannot read %s\n", path);
+		return NULL;
+	}
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *m = realloc(text, cap = cap ? cap * 2 : 65536);
+
+			if (!m)
+				break;
+			text = m;
+		}
+		size_t r = fread(text + n, 1, cap - n - 1, f);
+
+		n += r;
+		if (!r)
+			break;
+	}
+	fclose(f);
+	if (text)
+		text[n] = 0;
+	return text;
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st; (void)flag; (void)ftw;

@@ -9,22 +9,7 @@
 #include "gfp.h"
 #include "sysinfo.h"
 
-/* tests/data, found from this file's path unless KMT_TEST_DATA says otherwise */
-static char *data_text(const char *name)
-{
-	char path[512], dir[400];
-	const char *env = getenv("KMT_TEST_DATA");
-	char *text = NULL, *p;
-
-	snprintf(dir, sizeof(dir), "%s", __FILE__);
-	p = strstr(dir, "/unit/");
-	if (p)
-		strcpy(p, "/data");
-	snprintf(path, sizeof(path), "%s/%s", env ? env : dir, name);
-	if (sysinfo__read_file(path, &text, NULL))
-		fprintf(stdout, "    cannot read %s\n", path);
-	return text;
-}
+#define data_text kmt_test__data
 
 static int table_from_data(const char *name, const struct btf *btf, struct kmt_gfp_entry **t,
 			   size_t *n)

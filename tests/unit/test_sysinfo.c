@@ -11,21 +11,7 @@
 #include "sysinfo.h"
 #include "trace.h"
 
-static char *data_text(const char *name)
-{
-	char path[512], dir[400];
-	const char *env = getenv("KMT_TEST_DATA");
-	char *text = NULL, *p;
-
-	snprintf(dir, sizeof(dir), "%s", __FILE__);
-	p = strstr(dir, "/unit/");
-	if (p)
-		strcpy(p, "/data");
-	snprintf(path, sizeof(path), "%s/%s", env ? env : dir, name);
-	if (sysinfo__read_file(path, &text, NULL))
-		fprintf(stdout, "    cannot read %s\n", path);
-	return text;
-}
+#define data_text kmt_test__data
 
 static double now_ms(void)
 {
