@@ -145,9 +145,8 @@ static __always_inline void calibrate(struct cpu_state *cs, int type, __u64 *ctx
 
 /* false: the event is not for us (filtered, or the collector's own). */
 static __always_inline bool selected(struct cpu_state *cs, int type, __u64 *ctx,
-				     struct task_struct *t)
+				     struct task_struct *t, __u64 id)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 
 	if (tgid == self_tgid) {
@@ -165,9 +164,8 @@ static __always_inline bool selected(struct cpu_state *cs, int type, __u64 *ctx,
 }
 
 /* Describe the current task when this CPU last saw another one and its comm is new. */
-static __always_inline void describe_task(struct cpu_state *tc)
+static __always_inline void describe_task(struct cpu_state *tc, __u64 id)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = id;
 	struct kmt_rec_task *seen, *r;
 	union {
@@ -259,13 +257,13 @@ static __always_inline int emit(__u64 *ctx, const int type)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct cpu_state *cs = this_cpu_state();
+	__u64 id = bpf_get_current_pid_tgid();
 	struct kmt_rec_event *e;
-	__u64 id;
 
-	if (!cs || !selected(cs, type, ctx, t) || !(events_mask & (1ull << type)))
+	if (!cs || !selected(cs, type, ctx, t, id) || !(events_mask & (1ull << type)))
 		return 0;
 	count(cs, KMT_CNT_SEEN + type);
-	describe_task(cs);
+	describe_task(cs, id);
 	if (type == KMT_EV_CACHE_ALLOC || type == KMT_EV_CACHE_FREE)
 		describe_cache(cs, launder(cs, TP_ARG(ctx, type, KMT_SLOT_AUX)));
 	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
@@ -274,7 +272,6 @@ static __always_inline int emit(__u64 *ctx, const int type)
 		return 0;
 	}
 	fill_hdr(&e->hdr, type, sizeof(*e));
-	id = bpf_get_current_pid_tgid();	/* cheaper than passing it through selected() */
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
 	e->pc = 0;
