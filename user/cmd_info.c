@@ -16,6 +16,7 @@ struct info {
 	char cmdline[512];
 	char filter[256];
 	__u64 recursion_misses;	/* summed over programs */
+	char misses_by_prog[512];
 };
 
 static void meta_str(const struct trace_reader *r, __u16 key, char *buf, size_t sz)
@@ -59,6 +60,13 @@ static void scan(struct trace_reader *r, struct info *in)
 
 		memcpy(&ps, (const char *)p + i * sizeof(ps), sizeof(ps));
 		in->recursion_misses += ps.recursion_misses;
+		if (ps.recursion_misses) {
+			size_t l = strlen(in->misses_by_prog);
+
+			snprintf(in->misses_by_prog + l, sizeof(in->misses_by_prog) - l, " %.*s=%llu",
+				 (int)sizeof(ps.name), ps.name,
+				 (unsigned long long)ps.recursion_misses);
+		}
 	}
 	meta_str(r, KMT_META_CMDLINE, in->cmdline, sizeof(in->cmdline));
 	meta_str(r, KMT_META_FILTER, in->filter, sizeof(in->filter));
@@ -101,10 +109,11 @@ static void print_plain(const struct trace_reader *r, const struct tracemeta *m,
 		printf("%s%s\n", in->status[t] > 1 ? "  " : "",
 		       in->status[t] > 1 ? status_name(in->status[t]) : "");
 	}
-	printf("losses:       %llu dropped%s, %llu recursion misses, %llu stacks lost\n",
+	printf("losses:       %llu dropped%s, %llu recursion misses%s%s%s, %llu stacks lost\n",
 	       (unsigned long long)s->lost,
 	       m->has_counters ? "" : " (as of the last chunk; no end record)",
-	       (unsigned long long)in->recursion_misses,
+	       (unsigned long long)in->recursion_misses, in->misses_by_prog[0] ? " (" : "",
+	       in->misses_by_prog[0] ? in->misses_by_prog + 1 : "", in->misses_by_prog[0] ? ")" : "",
 	       (unsigned long long)(m->has_counters ? m->counters.stack_fail : 0));
 	printf("integrity:    %s%s, %llu corrupt chunk(s) skipped\n",
 	       s->truncated ? "TRUNCATED" : "complete", s->finished ? "" : ", no end marker",

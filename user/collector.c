@@ -34,12 +34,14 @@ struct collector {
 	char why[KMT_EV_MAX][128];
 	struct ksyms *ksyms;
 	struct u64set syms;
+	__u64 recent_syms[4096];	/* direct-mapped: addresses known to be in syms */
 	struct u64set stacks;
 	struct cache_sizes *caches;	/* open-addressing: kmem_cache * -> sizes */
 	size_t caches_cap;
 	size_t caches_len;
 	__u64 written[KMT_EV_MAX];
 	__u64 records;
+	__u64 bad_records;	/* malformed records: a bug, counted rather than trusted */
 	__u64 last_reload_ns;
 	__u32 page_struct_size;
 	int sink_err;
@@ -376,9 +378,14 @@ static void fill_cache_sizes(struct collector *c, struct kmt_event *e)
 
 static void emit_sym(struct collector *c, __u64 addr)
 {
+	__u64 *recent = &c->recent_syms[(addr ^ (addr >> 12)) & 4095];
 	struct kmt_sym s = { .addr = addr };
-	int r = u64set__add(&c->syms, addr);
+	int r;
 
+	if (*recent == addr)
+		return;
+	*recent = addr;
+	r = u64set__add(&c->syms, addr);
 	if (r <= 0 || !c->sink.sym)
 		return;
 	if (c->ksyms && ksyms__resolve(c->ksyms, addr, &s) < 0 &&
@@ -490,20 +497,30 @@ static int handle_task(struct collector *c, const struct kmt_rec_task *r)
 	return 0;
 }
 
+/* One ring-buffer record (several back to back are accepted too). */
 static int handle_record(void *ctx, void *data, __u32 size)
 {
-	const struct kmt_rec_hdr *h = data;
 	struct collector *c = ctx;
 
-	c->records++;
-	if (size < sizeof(*h) || h->size > size)
-		return 0;
-	if (h->type > KMT_EV_NONE && h->type < KMT_EV_MAX && size >= sizeof(struct kmt_rec_event))
-		handle_event(c, data);
-	else if (h->type == KMT_REC_CACHE_DEF && size >= sizeof(struct kmt_rec_cache_def))
-		handle_cache(c, data);
-	else if (h->type == KMT_REC_TASK && size >= sizeof(struct kmt_rec_task))
-		handle_task(c, data);
+	for (__u32 off = 0; off + sizeof(struct kmt_rec_hdr) <= size && !c->sink_err;) {
+		const struct kmt_rec_hdr *h = (const void *)((char *)data + off);
+
+		if (h->size < sizeof(*h) || h->size > size - off) {
+			c->bad_records++;
+			break;
+		}
+		c->records++;
+		if (h->type > KMT_EV_NONE && h->type < KMT_EV_MAX &&
+		    h->size >= sizeof(struct kmt_rec_event))
+			handle_event(c, (const void *)h);
+		else if (h->type == KMT_REC_CACHE_DEF && h->size >= sizeof(struct kmt_rec_cache_def))
+			handle_cache(c, (const void *)h);
+		else if (h->type == KMT_REC_TASK && h->size >= sizeof(struct kmt_rec_task))
+			handle_task(c, (const void *)h);
+		else
+			c->bad_records++;
+		off += h->size;
+	}
 	/* a failing sink (disk full) stops consumption; the caller reports it */
 	return c->sink_err;
 }
@@ -618,6 +635,16 @@ int collector__calibrate(struct collector *c, char *err, size_t errlen)
 
 /* ---- running ---- */
 
+static int consume_all(struct collector *c)
+{
+	int n;
+
+	do {
+		n = ringbuf__consume(c->rb);
+	} while (n > 0 && !c->sink_err);
+	return c->sink_err ? c->sink_err : (n < 0 ? n : 0);
+}
+
 int collector__poll(struct collector *c, int timeout_ms)
 {
 	int n = ringbuf__poll(c->rb, timeout_ms);
@@ -629,16 +656,17 @@ int collector__poll(struct collector *c, int timeout_ms)
 
 int collector__stop(struct collector *c)
 {
-	int n;
+	int e;
 
 	for (int type = 1; type < KMT_EV_MAX; type++) {
 		bpf_link__destroy(c->links[type]);
 		c->links[type] = NULL;
 	}
-	do {
-		n = ringbuf__consume(c->rb);
-	} while (n > 0 && !c->sink_err);
-	return c->sink_err ? c->sink_err : (n < 0 ? n : 0);
+	e = consume_all(c);
+	if (c->bad_records)
+		fprintf(stderr, "kmmtrace: BUG: %llu malformed ring-buffer records skipped\n",
+			(unsigned long long)c->bad_records);
+	return e;
 }
 
 const struct kmt_calib *collector__calib(const struct collector *c)
