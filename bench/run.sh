@@ -13,12 +13,15 @@
 #    per CPU under `kmmtrace record` for RATE_SECONDS: events/s captured and drops.
 # 3. Size: bytes per event on disk, kmmtrace vs perf.data vs gzip'd perf script.
 #
-# Needs root. Tunables: ROUNDS (default 5), SECONDS_PER_RUN (default 2).
+# 4. `ls -R /usr` (the issue's "ls -R-style churn"): wall time untraced, under
+#    kmmtrace and under perf, median of per-round ratios.
+#
+# Needs root. Tunables: ROUNDS (default 15), SECONDS_PER_RUN (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 K=$PWD/kmmtrace
-S=${SECONDS_PER_RUN:-2}
-ROUNDS=${ROUNDS:-5}
+S=${SECONDS_PER_RUN:-1}
+ROUNDS=${ROUNDS:-15}
 OUT=${BENCH_OUT:-/tmp/kmt-bench}
 NCPU=$(nproc)
 mkdir -p "$OUT"
@@ -84,3 +87,21 @@ if [ $have_perf = 1 ]; then
 		printf "perf.data:       %.1f bytes/event (%d events)\n", s / e, e
 		printf "perf script|gzip: %.1f bytes/event\n", g / e }'
 fi
+
+echo "== ls -R /usr: wall time, $ROUNDS rounds, median of per-round ratios"
+lsr() { /usr/bin/time -f %e "$@" ls -R /usr 2>&1 >/dev/null | tail -1; }
+: > "$OUT/lsr.txt"
+for r in $(seq "$ROUNDS"); do
+	b=$(lsr)
+	k=$("$K" record -q -o "$OUT/lsr.kmt" -- /usr/bin/time -f %e ls -R /usr 2>&1 >/dev/null | tail -1)
+	p=nan
+	if [ $have_perf = 1 ]; then
+		p=$(perf record -q -a -e "$EVENTS" -o "$OUT/lsr.perf" -- /usr/bin/time -f %e ls -R /usr \
+			2>&1 >/dev/null | tail -1)
+	fi
+	echo "$b $k $p" >> "$OUT/lsr.txt"
+done
+lratio() { awk -v a="$1" -v b="$2" '{ if ($a != "nan" && $b + 0 > 0) print $a / $b }' "$OUT/lsr.txt" | median; }
+echo "kmmtrace record: slowdown $(lratio 2 1)x"
+[ $have_perf = 1 ] && echo "perf record:     slowdown $(lratio 3 1)x"
+echo "events per run: $("$K" info -j "$OUT/lsr.kmt" | tr ',{}' '\n\n\n' | awk -F: '$1 == "\"events\"" {print $2}')"
