@@ -12,6 +12,10 @@
 #include "kmmtrace.h"
 #include "compat.bpf.h"
 
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 self_tgid;
@@ -53,7 +57,6 @@ struct {
 struct cpu_state {
 	__u64 counters[KMT_CNT_MAX];
 	__u64 rq;		/* this CPU's struct rq (see compat.bpf.h) */
-	__u64 scratch;
 	__u32 tid;		/* the last task described from this CPU */
 	__u32 nr_events;
 	__u64 cache_slot[64];	/* direct-mapped recently seen kmem_cache pointers */
@@ -167,7 +170,7 @@ static __always_inline bool selected(struct cpu_state *cs, int type, __u64 *ctx,
 static __always_inline void describe_task(struct cpu_state *tc, __u64 id)
 {
 	__u32 tid = id;
-	struct kmt_rec_task *seen, *r;
+	struct kmt_rec_task *seen, *r, v = {};
 	union {
 		char c[16];
 		__u64 q[2];
@@ -181,42 +184,50 @@ static __always_inline void describe_task(struct cpu_state *tc, __u64 id)
 	if (seen && *(__u64 *)&seen->comm[0] == comm.q[0] && *(__u64 *)&seen->comm[8] == comm.q[1])
 		return;
 	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (!r)
+	if (!r) {
+		tc->tid = 0;	/* try again on the next event */
+		count(tc, KMT_CNT_TASK_DROPPED);
 		return;
+	}
 	fill_hdr(&r->hdr, KMT_REC_TASK, sizeof(*r));
 	r->tgid = id >> 32;
 	r->tid = tid;
 	__builtin_memcpy(r->comm, comm.c, sizeof(comm.c));
-	bpf_map_update_elem(&tasks_seen, &tid, r, BPF_ANY);
+	__builtin_memcpy(v.comm, comm.c, sizeof(comm.c));
+	bpf_map_update_elem(&tasks_seen, &tid, &v, BPF_ANY);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
 /*
- * tp_btf types pointer arguments (struct kmem_cache *, struct page *); a round
- * trip through map memory makes the value a plain scalar that can be hashed.
+ * Describe a kmem_cache on first sight. The definition is reserved before the
+ * cache is marked as described, so any event that sees the mark is reserved
+ * after the definition and reaches the collector after it.
  */
-static __always_inline __u64 launder(struct cpu_state *tc, __u64 v)
-{
-	*(volatile __u64 *)&tc->scratch = v;
-	return *(volatile __u64 *)&tc->scratch;
-}
-
 static __always_inline void describe_cache(struct cpu_state *tc, __u64 cache)
 {
 	__u32 slot = (cache >> 6) & 63;
 	struct kmt_rec_cache_def *d;
 	__u8 one = 1;
+	long err;
 
 	if (!cache || tc->cache_slot[slot] == cache)
 		return;
-	if (bpf_map_update_elem(&caches_seen, &cache, &one, BPF_NOEXIST)) {
-		tc->cache_slot[slot] = cache;	/* already described */
+	if (bpf_map_lookup_elem(&caches_seen, &cache)) {
+		tc->cache_slot[slot] = cache;
 		return;
 	}
 	d = bpf_ringbuf_reserve(&rb, sizeof(*d), 0);
 	if (!d) {
-		bpf_map_delete_elem(&caches_seen, &cache);
 		count(tc, KMT_CNT_CACHE_DEF_DROPPED);
+		return;
+	}
+	err = bpf_map_update_elem(&caches_seen, &cache, &one, BPF_NOEXIST);
+	if (err) {
+		bpf_ringbuf_discard(d, BPF_RB_NO_WAKEUP);
+		if (err == -EEXIST)
+			tc->cache_slot[slot] = cache;	/* another CPU described it */
+		else
+			count(tc, KMT_CNT_CACHE_DEF_DROPPED);	/* caches_seen full */
 		return;
 	}
 	fill_hdr(&d->hdr, KMT_REC_CACHE_DEF, sizeof(*d));
@@ -265,7 +276,7 @@ static __always_inline int emit(__u64 *ctx, const int type)
 	count(cs, KMT_CNT_SEEN + type);
 	describe_task(cs, id);
 	if (type == KMT_EV_CACHE_ALLOC || type == KMT_EV_CACHE_FREE)
-		describe_cache(cs, launder(cs, TP_ARG(ctx, type, KMT_SLOT_AUX)));
+		describe_cache(cs, TP_ARG(ctx, type, KMT_SLOT_AUX));
 	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
 	if (!e) {
 		count(cs, KMT_CNT_DROPPED + type);
@@ -274,10 +285,8 @@ static __always_inline int emit(__u64 *ctx, const int type)
 	fill_hdr(&e->hdr, type, sizeof(*e));
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
-	e->pc = 0;
-	e->rcu = 0;
 	fill_context(cs, e, t);
-	fill_slots(e, ctx, type);	/* sizes of kmem_cache_alloc on >= 6.1: see record.c */
+	fill_slots(e, ctx, type);	/* kmem_cache_alloc sizes on >= 6.1: see collector.c */
 	if (type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG)
 		e->hdr.flags |= KMT_RF_PAGE_PTR;
 	e->stack_id = -1;
@@ -292,7 +301,7 @@ static __always_inline int emit(__u64 *ctx, const int type)
 }
 
 #define KMT_PROG(tp, type)						\
-	SEC("tp_btf/" #tp)						\
+	SEC("raw_tp/" #tp)						\
 	int kmt_##tp(__u64 *ctx)					\
 	{								\
 		return emit(ctx, type);					\

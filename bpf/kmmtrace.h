@@ -39,6 +39,10 @@ enum kmt_rec_type {
 };
 
 /*
+ * Programs are raw_tp, not tp_btf: before 2025 kernels (6.1, 6.12) the BTF
+ * context check refuses `const void *` arguments (kmalloc's ptr) under tp_btf,
+ * while raw_tp reads every argument as a u64 through the same __bpf_trace_run.
+ *
  * Record slots a tracepoint argument can land in. The collector finds, in the
  * kernel's BTF, the parameter names of __bpf_trace_<tracepoint> and stores for
  * each (event, slot) the index of the parameter that fills it in the raw
@@ -130,6 +134,7 @@ enum kmt_counter {
 	KMT_CNT_CACHE_DEF_DROPPED,		/* cache definitions lost */
 	KMT_CNT_FILTERED,			/* events filtered out (pid/cgroup/self) */
 	KMT_CNT_PC_UNKNOWN,			/* events whose preempt count was unreadable */
+	KMT_CNT_TASK_DROPPED,			/* task descriptions lost (retried) */
 	KMT_CNT_MAX,
 };
 

@@ -120,7 +120,12 @@ static void format_field(const struct dump *d, const struct kmt_event *e, const 
 	case F_SDEC: *quoted = false; snprintf(buf, len, "%lld", (long long)v); break;
 	case F_GFP: gfp_format(d->meta.gfp, d->meta.nr_gfp, (__u32)v, buf, len); break;
 	case F_SYM: format_sym(d, v, buf, len); break;
-	case F_MT: tracemeta__mt_name(&d->meta, (int)v, buf, len); break;
+	case F_MT: {
+		char tmp[32];
+
+		snprintf(buf, len, "%s", tracemeta__mt_name(&d->meta, (int)v, tmp, sizeof(tmp)));
+		break;
+	}
 	}
 	if (f->fmt == F_MT && d->meta.nr_migratetypes == 0) {
 		snprintf(buf, len, "%lld", (long long)v);
@@ -160,6 +165,12 @@ static void print_stack(const struct dump *d, const struct kmt_event *e)
 	}
 }
 
+/* The field table of type, or NULL for a type this build does not know (a newer file). */
+static const struct field *fields_of(__u32 type)
+{
+	return type < KMT_EV_MAX ? fields[type] : NULL;
+}
+
 static void print_plain(struct dump *d, const struct kmt_event *e)
 {
 	const struct kmt_task *t = trace_reader__task(d->r, e->tid);
@@ -170,10 +181,12 @@ static void print_plain(struct dump *d, const struct kmt_event *e)
 	fprintf(d->out, "%16s %7u/%-7u [%03u] %6llu.%09llu: %s: ", t ? t->comm : "?", e->tid,
 		e->tgid, e->cpu, (unsigned long long)((e->ts - d->t0) / 1000000000ull),
 		(unsigned long long)((e->ts - d->t0) % 1000000000ull), kmt_event_type_name(e->type));
-	for (int i = 0; i < 9 && fields[e->type][i].name; i++) {
+	for (int i = 0; fields_of(e->type) && i < 9 && fields[e->type][i].name; i++) {
 		format_field(d, e, &fields[e->type][i], buf, sizeof(buf), &q);
 		fprintf(d->out, "%s=%s ", fields[e->type][i].name, buf);
 	}
+	if (!fields_of(e->type))
+		fprintf(d->out, "type=%u ptr=0x%llx ", e->type, (unsigned long long)e->ptr);
 	context__format(e->ctx, buf, sizeof(buf));
 	fprintf(d->out, "ctx=%s\n", buf);
 	if (d->stacks && e->stack_id >= 0)
@@ -191,7 +204,9 @@ static void print_json(struct dump *d, const struct kmt_event *e)
 	json_string(d->out, t ? t->comm : "");
 	context__format(e->ctx, buf, sizeof(buf));
 	fprintf(d->out, ",\"ctx\":\"%s\",\"ctx_word\":%u", context__class(e->ctx), e->ctx);
-	for (int i = 0; i < 9 && fields[e->type][i].name; i++) {
+	if (!fields_of(e->type))
+		fprintf(d->out, ",\"type\":%u", e->type);
+	for (int i = 0; fields_of(e->type) && i < 9 && fields[e->type][i].name; i++) {
 		const struct field *f = &fields[e->type][i];
 
 		format_field(d, e, f, buf, sizeof(buf), &q);
@@ -276,9 +291,12 @@ struct trace_reader *open_trace(const char *cmd, const char *path)
 	int err = 0;
 	struct trace_reader *r = trace_reader__open(path, &err, msg, sizeof(msg));
 
-	if (!r)
-		fprintf(stderr, "kmmtrace %s: failed to open %s: %s\n", cmd, path,
-			msg[0] ? msg : strerror(-err));
+	if (!r && msg[0] && strstr(msg, path))
+		fprintf(stderr, "kmmtrace %s: %s\n", cmd, msg);
+	else if (!r && msg[0])
+		fprintf(stderr, "kmmtrace %s: %s: %s\n", cmd, path, msg);
+	else if (!r)
+		fprintf(stderr, "kmmtrace %s: failed to open %s: %s\n", cmd, path, strerror(-err));
 	return r;
 }
 
@@ -286,6 +304,16 @@ struct trace_reader *open_trace(const char *cmd, const char *path)
 void report_trace_health(const char *cmd, const char *path, const struct trace_reader *r)
 {
 	const struct trace_reader_stats *s = trace_reader__stats(r);
+	struct kmt_counters k;
+	__u64 misses = 0;
+	const void *p;
+	__u32 len;
+
+	p = trace_reader__meta(r, KMT_META_COUNTERS, 0, &len);
+	if (p && len == sizeof(k)) {
+		memcpy(&k, p, sizeof(k));
+		misses = k.recursion_misses;
+	}
 
 	if (s->truncated)
 		fprintf(stderr, "kmmtrace %s: warning: %s is truncated at byte %llu; read up to "
@@ -296,9 +324,11 @@ void report_trace_health(const char *cmd, const char *path, const struct trace_r
 	if (s->bad_frames)
 		fprintf(stderr, "kmmtrace %s: warning: %llu corrupt chunk(s) skipped\n", cmd,
 			(unsigned long long)s->bad_frames);
-	if (s->lost)
-		fprintf(stderr, "kmmtrace %s: warning: %llu events were lost while recording\n",
-			cmd, (unsigned long long)s->lost);
+	if (s->lost || misses)
+		fprintf(stderr, "kmmtrace %s: warning: %llu events were lost while recording "
+			"(%llu ring buffer full, %llu recursion misses)\n", cmd,
+			(unsigned long long)(s->lost + misses), (unsigned long long)s->lost,
+			(unsigned long long)misses);
 }
 
 int cmd_dump(int argc, char **argv)
@@ -317,7 +347,9 @@ int cmd_dump(int argc, char **argv)
 	tracemeta__load(d.r, &d.meta);
 	d.t0 = d.meta.clock.start_mono;
 	while ((n = trace_reader__next(d.r, &e)) > 0) {
-		if (!(mask & (1ull << e.type)))
+		if (e.type < 64 && !(mask & (1ull << e.type)))
+			continue;
+		if (e.type >= 64 && mask != ~0ull)
 			continue;
 		if (!d.t0 || e.ts < d.t0)
 			d.t0 = e.ts;

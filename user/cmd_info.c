@@ -32,13 +32,14 @@ static void meta_str(const struct trace_reader *r, __u16 key, char *buf, size_t 
 	}
 }
 
-static void scan(struct trace_reader *r, struct info *in)
+static int scan(struct trace_reader *r, struct info *in)
 {
 	struct kmt_event e;
 	const void *p;
 	__u32 len;
+	int n;
 
-	while (trace_reader__next(r, &e) > 0) {
+	while ((n = trace_reader__next(r, &e)) > 0) {
 		if (e.type < KMT_EV_MAX)
 			in->count[e.type]++;
 		if (!in->events++ || e.ts < in->t_first)
@@ -70,6 +71,7 @@ static void scan(struct trace_reader *r, struct info *in)
 	}
 	meta_str(r, KMT_META_CMDLINE, in->cmdline, sizeof(in->cmdline));
 	meta_str(r, KMT_META_FILTER, in->filter, sizeof(in->filter));
+	return n;
 }
 
 static const char *status_name(__u32 st)
@@ -115,6 +117,16 @@ static void print_plain(const struct trace_reader *r, const struct tracemeta *m,
 	       (unsigned long long)in->recursion_misses, in->misses_by_prog[0] ? " (" : "",
 	       in->misses_by_prog[0] ? in->misses_by_prog + 1 : "", in->misses_by_prog[0] ? ")" : "",
 	       (unsigned long long)(m->has_counters ? m->counters.stack_fail : 0));
+	if (m->has_counters && (m->counters.cache_def_dropped || m->counters.pc_unknown ||
+				m->counters.task_dropped || m->counters.stack_lookup_fail ||
+				m->counters.bad_records))
+		printf("also lost:    %llu cache definitions, %llu task names (retried), %llu "
+		       "stacks unreadable, %llu malformed records; %llu events without context\n",
+		       (unsigned long long)m->counters.cache_def_dropped,
+		       (unsigned long long)m->counters.task_dropped,
+		       (unsigned long long)m->counters.stack_lookup_fail,
+		       (unsigned long long)m->counters.bad_records,
+		       (unsigned long long)m->counters.pc_unknown);
 	printf("integrity:    %s%s, %llu corrupt chunk(s) skipped\n",
 	       s->truncated ? "TRUNCATED" : "complete", s->finished ? "" : ", no end marker",
 	       (unsigned long long)s->bad_frames);
@@ -149,7 +161,19 @@ static void print_json(const struct trace_reader *r, const struct tracemeta *m,
 		printf("}");
 		first = 0;
 	}
-	printf("}}\n");
+	printf("}");
+	if (m->has_counters)
+		printf(",\"other_losses\":{\"cache_def_dropped\":%llu,\"task_dropped\":%llu,"
+		       "\"stack_fail\":%llu,\"stack_lookup_fail\":%llu,\"bad_records\":%llu,"
+		       "\"pc_unknown\":%llu,\"filtered\":%llu}",
+		       (unsigned long long)m->counters.cache_def_dropped,
+		       (unsigned long long)m->counters.task_dropped,
+		       (unsigned long long)m->counters.stack_fail,
+		       (unsigned long long)m->counters.stack_lookup_fail,
+		       (unsigned long long)m->counters.bad_records,
+		       (unsigned long long)m->counters.pc_unknown,
+		       (unsigned long long)m->counters.filtered);
+	printf("}\n");
 }
 
 static const char info_usage[] =
@@ -188,7 +212,12 @@ int cmd_info(int argc, char **argv)
 	if (!r)
 		return 1;
 	tracemeta__load(r, &m);
-	scan(r, &in);
+	if ((opt = scan(r, &in)) < 0) {
+		fprintf(stderr, "kmmtrace info: failed to read %s: %s\n", argv[optind],
+			strerror(-opt));
+		trace_reader__free(r);
+		return 1;
+	}
 	if (json)
 		print_json(r, &m, &in);
 	else

@@ -31,6 +31,9 @@ struct record {
 	int write_err;
 };
 
+#define PAGE_EVENTS (((1ull << (KMT_EV_PAGE_ALLOC_EXTFRAG + 1)) - 1) & \
+		     ~((1ull << KMT_EV_PAGE_ALLOC) - 1))
+
 static volatile sig_atomic_t stop_requested;
 static const struct sysinfo_opts sysinfo_opts = {
 	.sz = sizeof(sysinfo_opts),
@@ -218,6 +221,11 @@ static int parse_args(struct record *r, int argc, char **argv)
 		fprintf(stderr, "kmmtrace record: --only-command needs a COMMAND after --\n");
 		return -EINVAL;
 	}
+	if (r->only_command && r->copts.nr_pids >= KMT_MAX_PIDS) {
+		fprintf(stderr, "kmmtrace record: --only-command takes one of the %d --pid slots\n",
+			KMT_MAX_PIDS);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -236,17 +244,18 @@ static int spawn_command(struct record *r)
 		return -errno;
 	if (r->child == 0) {
 		close(p[1]);
+		signal(SIGPIPE, SIG_DFL);	/* an ignored signal stays ignored across exec */
 		if (read(p[0], &c, 1) != 1)
-			_exit(127);	/* record failed before starting */
+			_exit(125);	/* record stopped or failed before starting */
 		execvp(r->cmd[0], r->cmd);
 		fprintf(stderr, "kmmtrace record: failed to run %s: %s\n", r->cmd[0],
 			strerror(errno));
-		_exit(127);
+		_exit(errno == EACCES || errno == ENOEXEC ? 126 : 127);	/* as shells do */
 	}
 	close(p[0]);
 	r->go_fd = p[1];
 	if (r->only_command)
-		r->copts.pids[r->copts.nr_pids++] = r->child;
+		r->copts.pids[r->copts.nr_pids++] = r->child;	/* room checked in parse_args */
 	return 0;
 }
 
@@ -271,6 +280,22 @@ static bool command_exited(struct record *r)
 	r->child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	r->child = 0;
 	return true;
+}
+
+/* Waits for COMMAND (retrying on signals); its exit status as a shell reports it. */
+static void reap_command(struct record *r)
+{
+	int status;
+	pid_t p;
+
+	if (r->child <= 0)
+		return;
+	do {
+		p = waitpid(r->child, &status, 0);
+	} while (p < 0 && errno == EINTR);
+	if (p == r->child)
+		r->child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r->child = 0;
 }
 
 /* ---- metadata ---- */
@@ -376,7 +401,7 @@ static void summary(struct record *r, const struct kmt_counters *cnt)
 		return;
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);
-	fprintf(stderr, "kmmtrace: %.1f s, %llu events written to %s (%.1f MB, %.2f bytes/event)\n",
+	fprintf(stderr, "kmmtrace: %.1f s, %llu events captured into %s (%.1f MB, %.2f bytes/event)\n",
 		(mono_ns() - r->t_start) / 1e9, (unsigned long long)written, r->output, bytes / 1e6,
 		written ? (double)bytes / written : 0.0);
 	for (int t = 1; t < KMT_EV_MAX; t++) {
@@ -392,6 +417,17 @@ static void summary(struct record *r, const struct kmt_counters *cnt)
 	}
 	fprintf(stderr, "  drops: %llu (ring buffer full)%s\n", (unsigned long long)dropped,
 		dropped ? "; try a larger --ringbuf-mb" : "");
+	if (cnt->recursion_misses)
+		fprintf(stderr, "  recursion misses: %llu (an interrupt re-entered a program on its "
+			"CPU; those events are lost)\n", (unsigned long long)cnt->recursion_misses);
+	if (cnt->cache_def_dropped || cnt->task_dropped || cnt->stack_lookup_fail ||
+	    cnt->bad_records)
+		fprintf(stderr, "  also lost: %llu cache definitions, %llu task names (retried), "
+			"%llu stacks unreadable, %llu malformed records\n",
+			(unsigned long long)cnt->cache_def_dropped,
+			(unsigned long long)cnt->task_dropped,
+			(unsigned long long)cnt->stack_lookup_fail,
+			(unsigned long long)cnt->bad_records);
 	if (cnt->stack_fail)
 		fprintf(stderr, "  stacks lost: %llu (stack map full or collision; raise "
 			"--stack-entries)\n", (unsigned long long)cnt->stack_fail);
@@ -462,14 +498,23 @@ static int record_start(struct record *r, int argc, char **argv)
 		fprintf(stderr, "kmmtrace record: %s\n", err);
 		return -1;
 	}
-	if (collector__calibrate(r->c, err, sizeof(err)))
+	if (collector__calibrate(r->c, err, sizeof(err))) {
+		if (r->copts.events & PAGE_EVENTS) {
+			fprintf(stderr, "kmmtrace record: %s; record without page events "
+				"(-e slab,vmalloc,percpu,tlb) or as root in the initial namespace\n",
+				err);
+			return -1;
+		}
 		fprintf(stderr, "kmmtrace record: warning: %s\n", err);
+	}
 	write_start_meta(r, argc, argv);
 	if ((e = trace_writer__meta_flush(r->w))) {
 		fprintf(stderr, "kmmtrace record: failed to write %s: %s\n", r->output,
 			strerror(-e));
 		return -1;
 	}
+	if (stop_requested)
+		return -1;	/* interrupted while starting: the command never runs */
 	fprintf(stderr, "kmmtrace: recording to %s%s\n", r->output,
 		r->cmd ? "" : " (Ctrl-C to stop)");
 	release_command(r);
@@ -478,7 +523,7 @@ static int record_start(struct record *r, int argc, char **argv)
 
 static int record_finish(struct record *r)
 {
-	struct kmt_counters cnt;
+	struct kmt_counters cnt = {};
 	int e = collector__stop(r->c), fe;
 
 	if (e && !r->write_err)
@@ -498,6 +543,16 @@ static int record_finish(struct record *r)
 	return e || r->write_err ? -1 : 0;
 }
 
+/* The recording stopped (-d, a signal) while COMMAND runs: stop it too. */
+static void stop_command(struct record *r)
+{
+	if (r->child <= 0 || command_exited(r))
+		return;
+	if (!r->quiet)
+		fprintf(stderr, "kmmtrace record: stopping %s (pid %d)\n", r->cmd[0], r->child);
+	kill(r->child, SIGTERM);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record r = { .go_fd = -1 };
@@ -514,17 +569,14 @@ int cmd_record(int argc, char **argv)
 	}
 	if (record_start(&r, argc, argv) == 0) {
 		e = record_loop(&r);
+		stop_command(&r);
 		ret = record_finish(&r) || e ? 1 : 0;
-		if (r.child > 0 && !command_exited(&r)) {
-			waitpid(r.child, &e, 0);
-			r.child_status = WIFEXITED(e) ? WEXITSTATUS(e) : 128 + WTERMSIG(e);
-			r.child = 0;
-		}
+		reap_command(&r);
 		if (r.cmd && ret == 0)
 			ret = r.child_status;
 	} else if (r.child > 0) {
-		close(r.go_fd);
-		waitpid(r.child, NULL, 0);
+		close(r.go_fd);		/* the command exits without running */
+		reap_command(&r);
 	}
 	collector__free(r.c);
 	trace_writer__free(r.w);

@@ -2,6 +2,7 @@
 /* The collector: see collector.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct collector {
 	size_t caches_len;
 	__u64 written[KMT_EV_MAX];
 	__u64 records;
+	__u64 stack_lookup_fail;
 	__u64 bad_records;	/* malformed records: a bug, counted rather than trusted */
 	__u64 last_reload_ns;
 	__u32 page_struct_size;
@@ -53,14 +55,22 @@ struct collector {
 		      (1ull << KMT_EV_PAGE_ALLOC))
 
 static bool verbose;
+static char refused_prog[64];	/* the program libbpf last reported the kernel refused */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
+	char line[256];
+	va_list copy;
+
+	va_copy(copy, args);
+	vsnprintf(line, sizeof(line), fmt, copy);
+	va_end(copy);
+	if (strstr(line, "BPF program load failed") &&
+	    sscanf(line, "libbpf: prog '%63[^']'", refused_prog) != 1)
+		sscanf(line, "prog '%63[^']'", refused_prog);
+	if (level != LIBBPF_INFO && !verbose)
 		return 0;
-	if (level == LIBBPF_WARN && !verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
+	return fputs(line, stderr);
 }
 
 static void seterr(char *err, size_t len, const char *fmt, ...)
@@ -161,7 +171,7 @@ static int set_cgroup(struct collector *c, char *err, size_t errlen)
 {
 	struct kmmtrace_bpf__rodata *ro = c->skel->rodata;
 	const char *p = c->opts.cgroup;
-	char root[4096], path[8192];
+	char root[4096], path[8192], real[PATH_MAX];
 	struct stat st;
 	size_t rl;
 	int level = 0;
@@ -178,6 +188,8 @@ static int set_cgroup(struct collector *c, char *err, size_t errlen)
 		snprintf(path, sizeof(path), "%s", p);
 	else
 		snprintf(path, sizeof(path), "%s/%s", root, p);
+	if (realpath(path, real))	/* the level below counts real components only */
+		snprintf(path, sizeof(path), "%s", real);
 	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
 		seterr(err, errlen, "failed to open cgroup %s: %s (give a cgroup v2 directory "
 			"under %s)", path, strerror(errno ? errno : ENOTDIR), root);
@@ -222,7 +234,22 @@ static void select_programs(struct collector *c)
 
 static int handle_record(void *ctx, void *data, __u32 size);
 
-static int open_and_load(struct collector *c, char *err, size_t errlen)
+/*
+ * Test hook: KMMTRACE_TEST_REFUSE=<event> makes that program one the kernel
+ * refuses (a socket filter may not call tracing helpers), to exercise the
+ * per-program fallback on a kernel where every program loads.
+ */
+static void test_refuse(struct collector *c)
+{
+	const char *name = getenv("KMMTRACE_TEST_REFUSE");
+	int type = name ? kmt_event_type_from_name(name) : -1;
+	struct bpf_program *p = type > 0 ? prog_of(c, type) : NULL;
+
+	if (p && bpf_program__autoload(p))
+		bpf_program__set_type(p, BPF_PROG_TYPE_SOCKET_FILTER);
+}
+
+static int open_configured(struct collector *c, const __u64 refused, char *err, size_t errlen)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	int e;
@@ -243,13 +270,55 @@ static int open_and_load(struct collector *c, char *err, size_t errlen)
 	if (e || (e = set_cgroup(c, err, errlen)))
 		return e;
 	select_programs(c);
+	for (int type = 1; type < KMT_EV_MAX; type++) {
+		if (!(refused & (1ull << type)))
+			continue;
+		bpf_program__set_autoload(prog_of(c, type), false);
+		c->status[type] = KMT_EVS_FAILED;
+		snprintf(c->why[type], sizeof(c->why[type]), "the kernel refused the %s program "
+			 "(kmmtrace record -v shows the verifier log)", kmt_event_type_name(type));
+	}
+	test_refuse(c);
 	bpf_map__set_max_entries(c->skel->maps.rb, c->opts.ringbuf_bytes);
 	bpf_map__set_max_entries(c->skel->maps.stacks, c->opts.stacks ? c->opts.stack_entries : 1);
-	e = kmmtrace_bpf__load(c->skel);
-	if (e) {
-		seterr(err, errlen, "failed to load BPF programs: %s (run with -v for the "
-			"verifier log)", strerror(-e));
-		return e;
+	return 0;
+}
+
+/* The event type of program name ("kmt_kmalloc"), or -1. */
+static int type_of_prog(const char *name)
+{
+	return strncmp(name, "kmt_", 4) ? -1 : kmt_event_type_from_name(name + 4);
+}
+
+/*
+ * Loads; a program this kernel refuses is left out (with a warning) and the
+ * rest loaded again, so one tracepoint's quirk costs only its own events.
+ */
+static int open_and_load(struct collector *c, char *err, size_t errlen)
+{
+	__u64 refused = 0;
+	int e, type;
+
+	for (;;) {
+		if ((e = open_configured(c, refused, err, errlen)))
+			return e;
+		refused_prog[0] = 0;
+		e = kmmtrace_bpf__load(c->skel);
+		if (!e)
+			break;
+		type = type_of_prog(refused_prog);
+		if (type <= 0 || (refused & (1ull << type))) {
+			seterr(err, errlen, "failed to load BPF program %s: %s (run with -v for the "
+				"verifier log)", refused_prog[0] ? refused_prog : "(unknown)",
+				strerror(-e));
+			return e;
+		}
+		fprintf(stderr, "kmmtrace: warning: the kernel refused the %s program (%s); %s "
+			"will not be recorded (-v shows why)\n", refused_prog, strerror(-e),
+			kmt_event_type_name(type));
+		refused |= 1ull << type;
+		kmmtrace_bpf__destroy(c->skel);
+		c->skel = NULL;
 	}
 	c->rb = ringbuf__new(bpf_map__fd(c->skel->maps.rb), handle_record, c, &e);
 	if (!c->rb) {
@@ -407,8 +476,10 @@ static void emit_stack(struct collector *c, __s32 id)
 
 	if (id < 0 || u64set__add(&c->stacks, (__u64)id + 1) <= 0)
 		return;
-	if (bpf_map_lookup_elem(fd, &id, s.ips))
+	if (bpf_map_lookup_elem(fd, &id, s.ips)) {
+		c->stack_lookup_fail++;
 		return;
+	}
 	while (s.nr < KMT_MAX_STACK_DEPTH && s.ips[s.nr])
 		s.nr++;
 	for (__u32 i = 0; i < s.nr; i++)
@@ -544,14 +615,20 @@ static int locate_vmemmap(struct collector *c, char *err, size_t errlen)
 	long ps = getpagesize();
 	__u64 cand[16], best = 0;
 	int n = 0, votes = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-	char *m = mmap(NULL, 16 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open("/proc/self/pagemap", O_RDONLY), e;
+	char *m;
 
-	if (fd < 0 || m == MAP_FAILED) {
-		seterr(err, errlen, "failed to open /proc/self/pagemap: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -errno;
+	if (fd < 0) {
+		e = -errno;
+		seterr(err, errlen, "failed to open /proc/self/pagemap: %s", strerror(-e));
+		return e;
+	}
+	m = mmap(NULL, 16 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		e = -errno;
+		close(fd);
+		seterr(err, errlen, "failed to map calibration pages: %s", strerror(-e));
+		return e;
 	}
 	madvise(m, 16 * ps, MADV_NOHUGEPAGE);
 	m[0] = 1;	/* page tables */
@@ -654,6 +731,21 @@ int collector__poll(struct collector *c, int timeout_ms)
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
+/* Events the kernel counted that have not reached the collector (yet). */
+static __u64 in_flight(struct collector *c)
+{
+	struct kmt_counters k;
+	__u64 seen = 0, done = 0;
+
+	if (collector__counters(c, &k))
+		return 0;
+	for (int t = 0; t < KMT_EV_MAX; t++) {
+		seen += k.seen[t];
+		done += k.written[t] + k.dropped[t];
+	}
+	return seen > done ? seen - done : 0;
+}
+
 int collector__stop(struct collector *c)
 {
 	int e;
@@ -662,7 +754,12 @@ int collector__stop(struct collector *c)
 		bpf_link__destroy(c->links[type]);
 		c->links[type] = NULL;
 	}
+	/* detaching does not wait for programs already running: drain until counts agree */
 	e = consume_all(c);
+	for (int i = 0; i < 50 && !e && in_flight(c); i++) {
+		usleep(1000);
+		e = consume_all(c);
+	}
 	if (c->bad_records)
 		fprintf(stderr, "kmmtrace: BUG: %llu malformed ring-buffer records skipped\n",
 			(unsigned long long)c->bad_records);
@@ -681,6 +778,22 @@ int collector__event_status(const struct collector *c, int type, const char **wh
 	if (why)
 		*why = c->why[type];
 	return c->status[type];
+}
+
+static __u64 recursion_misses(const struct collector *c)
+{
+	__u64 n = 0;
+
+	for (int type = 1; type < KMT_EV_MAX; type++) {
+		struct bpf_program *p = prog_of((struct collector *)c, type);
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (p && bpf_program__fd(p) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
 }
 
 int collector__counters(const struct collector *c, struct kmt_counters *out)
@@ -714,6 +827,10 @@ int collector__counters(const struct collector *c, struct kmt_counters *out)
 	out->cache_def_dropped = sum[KMT_CNT_CACHE_DEF_DROPPED];
 	out->filtered = sum[KMT_CNT_FILTERED];
 	out->pc_unknown = sum[KMT_CNT_PC_UNKNOWN];
+	out->task_dropped = sum[KMT_CNT_TASK_DROPPED];
+	out->stack_lookup_fail = c->stack_lookup_fail;
+	out->bad_records = c->bad_records;
+	out->recursion_misses = recursion_misses(c);
 	return 0;
 }
 

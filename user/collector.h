@@ -40,7 +40,10 @@ struct collector *collector__new(const struct collector_opts *opts, const struct
 				 char *err, size_t errlen);
 /* Attaches every loadable program; warns about the others. */
 int collector__attach(struct collector *c, char *err, size_t errlen);
-/* Measures what the tracing machinery adds to preempt/RCU depth and locates struct pages. */
+/*
+ * Measures what the tracing machinery adds to preempt/RCU depth and locates
+ * struct pages. An error means page events cannot carry PFNs.
+ */
 int collector__calibrate(struct collector *c, char *err, size_t errlen);
 /* Consumes what is in the ring buffer, waiting up to timeout_ms for more. */
 int collector__poll(struct collector *c, int timeout_ms);

@@ -30,7 +30,7 @@ static long long percpu_var_offset(const struct btf *btf, const char *name, __u3
 	return -1;
 }
 
-/* Byte offset of member name in struct type_id, or -1. */
+/* Byte offset of member name in struct type_id, looking into anonymous members; or -1. */
 static long long member_offset(const struct btf *btf, __u32 type_id, const char *name)
 {
 	const struct btf_type *t = btf__type_by_id(btf, type_id);
@@ -38,12 +38,18 @@ static long long member_offset(const struct btf *btf, __u32 type_id, const char 
 
 	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
 		t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_struct(t))
+	if (!t || !btf_is_composite(t))
 		return -1;
 	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), name))
-			return btf_member_bit_offset(t, i) / 8;
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		long long off = btf_member_bit_offset(t, i) / 8, sub;
+
+		if (mn && !strcmp(mn, name))
+			return off;
+		if ((!mn || !mn[0]) && (sub = member_offset(btf, m->type, name)) >= 0)
+			return off + sub;
+	}
 	return -1;
 }
 

@@ -35,7 +35,13 @@ struct ringbuf *ringbuf__new(int map_fd, ringbuf_fn fn, void *ctx, int *err)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	struct epoll_event ev = { .events = EPOLLIN };
+	/*
+	 * Edge-triggered: the ring reads as ready whenever data is pending, and
+	 * producers mostly submit without a wakeup, so a level-triggered wait
+	 * would return at once, forever. Woken by a producer's forced wakeup (a
+	 * fill threshold) or by the caller's timeout, the consumer then drains.
+	 */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	struct ringbuf *rb = calloc(1, sizeof(*rb));
 	void *p;
 
@@ -76,6 +82,7 @@ int ringbuf__consume(struct ringbuf *rb)
 {
 	unsigned long cons = __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE);
 	unsigned long prod = __atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE);
+	unsigned long published = cons;
 	int n = 0, e = 0;
 
 	while (cons < prod && !e) {
@@ -88,6 +95,11 @@ int ringbuf__consume(struct ringbuf *rb)
 		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
 			e = rb->fn(rb->ctx, hdr + 2, len & ~BPF_RINGBUF_DISCARD_BIT);
 			n++;
+		}
+		/* give producers room every 1/16 of the ring, not only at the end */
+		if (cons - published >= rb->size / 16) {
+			__atomic_store_n(rb->consumer_pos, cons, __ATOMIC_RELEASE);
+			published = cons;
 		}
 		if (cons >= prod)
 			prod = __atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE);

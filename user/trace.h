@@ -102,6 +102,10 @@ struct kmt_counters {
 	__u64 cache_def_dropped;
 	__u64 filtered;
 	__u64 pc_unknown;
+	__u64 task_dropped;		/* task descriptions lost (retried on the next event) */
+	__u64 stack_lookup_fail;	/* stack ids whose stack could not be read */
+	__u64 bad_records;		/* malformed ring-buffer records (a bug) */
+	__u64 recursion_misses;		/* events lost: a program re-entered on its CPU */
 };
 
 struct kmt_prog_stat {

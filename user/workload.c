@@ -135,11 +135,17 @@ static int wl_net(const struct workload *w)
 	pthread_t th;
 
 	if (ls < 0 || bind(ls, (void *)&a, sizeof(a)) || listen(ls, 1) ||
-	    getsockname(ls, (void *)&a, &alen) || pthread_create(&th, NULL, net_server, &ls))
+	    getsockname(ls, (void *)&a, &alen))
 		return -errno;
+	if ((e = pthread_create(&th, NULL, net_server, &ls))) {
+		close(ls);
+		return -e;
+	}
 	c = socket(AF_INET, SOCK_STREAM, 0);
-	if (c < 0 || connect(c, (void *)&a, sizeof(a)))
+	if (c < 0 || connect(c, (void *)&a, sizeof(a))) {
 		e = -errno;
+		shutdown(ls, SHUT_RDWR);	/* wakes the server out of accept() */
+	}
 	for (long i = 0; !e && i < mb * 16; i++)
 		if (write(c, buf, sizeof(buf)) < 0)
 			e = -errno;

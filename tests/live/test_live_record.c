@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "../test.h"
 #include "../json.h"
@@ -427,6 +428,7 @@ TEST(live_dump_and_info_json)
 {
 	char out[512], err[8192], *text = NULL, *line, *save = NULL;
 	__u64 lines = 0, kmalloc = 0, with_gfp = 0, with_stack = 0, written = 0;
+	__u64 page_allocs = 0, mt_named = 0;
 	struct json *info;
 	size_t at = 0;
 
@@ -434,7 +436,7 @@ TEST(live_dump_and_info_json)
 	snprintf(out, sizeof(out), "%s/j.kmt", kmt_test__tmpdir());
 	char *rec[] = { (char *)kmt_test__binary(), "record", "-q", "-g", "--only-command", "-o",
 			out, "--", (char *)kmt_test__binary(), "workload", "-q", "-n", "200", "slab",
-			NULL };
+			"pages", NULL };
 	ASSERT_EQ(run(rec, err, sizeof(err)), 0);
 	char *info_argv[] = { (char *)kmt_test__binary(), "info", "-j", out, NULL };
 	ASSERT_EQ(run_stdout(info_argv, &text), 0);
@@ -462,6 +464,13 @@ TEST(live_dump_and_info_json)
 		}
 		lines++;
 		ev = json_str(json_get(e, "event"));
+		if (ev && !strcmp(ev, "mm_page_alloc")) {
+			const char *mt = json_str(json_get(e, "migratetype"));
+
+			page_allocs++;
+			mt_named += mt && (!strcmp(mt, "Movable") || !strcmp(mt, "Unmovable") ||
+					   !strcmp(mt, "Reclaimable"));
+		}
 		if (ev && !strcmp(ev, "kmalloc")) {
 			kmalloc++;
 			with_gfp += json_str(json_get(e, "gfp_flags")) != NULL;
@@ -473,6 +482,8 @@ TEST(live_dump_and_info_json)
 	ASSERT_EQ(lines, written);
 	ASSERT_GT(kmalloc, 0);
 	ASSERT_EQ(with_gfp, kmalloc);	/* decoded flags on each */
+	ASSERT_GT(page_allocs, 0);
+	ASSERT_EQ(mt_named, page_allocs);	/* migratetypes by the trace's own names */
 	/* a stack on each, but for the rare stack-map hash collision (counted as lost) */
 	ASSERT_GE(with_stack * 100, kmalloc * 95);
 }
@@ -565,4 +576,68 @@ TEST(live_disk_full)
 	ASSERT_CONTAINS(err, "No space left on device");
 	ASSERT_TRUE(r != NULL);			/* what was written reads back */
 	ASSERT_GT(n, 0);
+}
+
+TEST(live_command_exit_status_and_signals)
+{
+	char out[512], err[4096];
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/c.kmt", kmt_test__tmpdir());
+	char *a1[] = { (char *)kmt_test__binary(), "record", "-q", "-e", "kmalloc", "-o", out,
+		       "--", "/bin/sh", "-c", "exit 3", NULL };
+	ASSERT_EQ(run(a1, err, sizeof(err)), 3);
+	char *a2[] = { (char *)kmt_test__binary(), "record", "-q", "-e", "kmalloc", "-o", out,
+		       "--", "/no/such/command", NULL };
+	ASSERT_EQ(run(a2, err, sizeof(err)), 127);
+	ASSERT_CONTAINS(err, "failed to run /no/such/command");
+	/* the command gets SIGPIPE's default disposition, not the recorder's */
+	char *a3[] = { (char *)kmt_test__binary(), "record", "-q", "-e", "kmalloc", "-o", out,
+		       "--", "/bin/sh", "-c", "kill -PIPE $$; exit 0", NULL };
+	ASSERT_EQ(run(a3, err, sizeof(err)), 128 + SIGPIPE);
+}
+
+TEST(live_duration_stops_command)
+{
+	char out[512], err[4096];
+	struct timespec t0, t1;
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/d.kmt", kmt_test__tmpdir());
+	char *a[] = { (char *)kmt_test__binary(), "record", "-q", "-e", "kmalloc", "-d", "0.3",
+		      "-o", out, "--", "/bin/sleep", "30", NULL };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(run(a, err, sizeof(err)), 128 + SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_LT(t1.tv_sec - t0.tv_sec, 15);
+}
+
+/* A program the kernel refuses costs only its own events (KMMTRACE_TEST_REFUSE hook). */
+TEST(live_refused_program_degrades)
+{
+	char out[512], err[8192], *text = NULL;
+	const struct json *counts;
+	struct json *info;
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/r.kmt", kmt_test__tmpdir());
+	setenv("KMMTRACE_TEST_REFUSE", "kfree", 1);
+	char *a[] = { (char *)kmt_test__binary(), "record", "-q", "--only-command", "-e", "slab",
+		      "-o", out, "--", (char *)kmt_test__binary(), "workload", "-q", "-n", "100",
+		      "slab", NULL };
+	int st = run(a, err, sizeof(err));
+
+	unsetenv("KMMTRACE_TEST_REFUSE");
+	ASSERT_EQ(st, 0);
+	ASSERT_CONTAINS(err, "refused the kmt_kfree program");
+	char *ia[] = { (char *)kmt_test__binary(), "info", "-j", out, NULL };
+	ASSERT_EQ(run_stdout(ia, &text), 0);
+	info = json_parse(text, NULL);
+	free(text);
+	ASSERT_TRUE(info != NULL);
+	counts = json_get(info, "counts");
+	ASSERT_STREQ(json_str(json_get(json_get(counts, "kfree"), "status")), "failed");
+	ASSERT_EQ(json_num(json_get(json_get(counts, "kfree"), "written"), -1), 0);
+	ASSERT_GT(json_num(json_get(json_get(counts, "kmem_cache_alloc"), "written"), 0), 100);
+	json_free(info);
 }
