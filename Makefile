@@ -12,8 +12,8 @@ CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initial
 	  -D_GNU_SOURCE -I$(OUTPUT) -Iuser -Ibpf -Imodel -Ianalysis
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -I$(OUTPUT) \
 	      -Wall -Werror -Wno-unused-function
-LIBS := -lbpf -lelf -lz
-STATIC_LIBS := -l:libbpf.a -l:libelf.a -l:libz.a $(shell pkg-config --static --libs-only-l libelf 2>/dev/null | sed 's/-lelf//;s/-lz//')
+LIBS := -lbpf -lelf -lz -lm
+STATIC_LIBS := -l:libbpf.a -l:libelf.a -l:libz.a -lm $(shell pkg-config --static --libs-only-l libelf 2>/dev/null | sed 's/-lelf//;s/-lz//')
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Replay: see replay.h. The model starts from the trace's start free-page map
+ * (runs of KPF_BUDDY pages read just before the programs were attached),
+ * applies every page event in file order, and is sampled every interval of
+ * trace time. The start and end /proc/buddyinfo snapshots measure how far the
+ * model is from the kernel; the end debugfs extfrag_index checks the index
+ * formulas against the kernel's own arithmetic.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "replay.h"
+#include "sysinfo.h"
+#include "tracemeta.h"
+
+struct replay {
+	bool check;
+	struct trace_reader *r;
+	struct buddy_model *m;
+	struct replay_result *res;
+	size_t cap;
+	__u64 t0;
+};
+
+static void seterr(char *why, size_t len, const char *msg, const char *what)
+{
+	snprintf(why, len, "%s%s%s", msg, what ? ": " : "", what ? what : "");
+}
+
+/* The text of snapshot name at phase, or NULL; *len set. */
+static const char *snapshot(const struct trace_reader *r, __u8 phase, const char *name,
+			    size_t *len)
+{
+	const void *v;
+	__u32 vlen;
+
+	for (unsigned int i = 0; (v = trace_reader__meta(r, KMT_META_SNAPSHOT, i, &vlen)); i++) {
+		const char *n, *text;
+		__u8 ph;
+
+		if (sysinfo__snapshot_decode(v, vlen, &ph, &n, &text, len) == 0 && ph == phase &&
+		    !strcmp(n, name))
+			return text;
+	}
+	return NULL;
+}
+
+static int load_zones(const struct trace_reader *r, struct replay_result *res)
+{
+	__u32 len;
+	const char *p = trace_reader__meta(r, KMT_META_ZONES, 0, &len);
+
+	if (!p || !len || len % sizeof(struct kmt_zone_info))
+		return -ENOENT;
+	res->nr_zones = len / sizeof(struct kmt_zone_info);
+	if (res->nr_zones > REPLAY_MAX_ZONES)
+		res->nr_zones = REPLAY_MAX_ZONES;
+	memcpy(res->zones, p, res->nr_zones * sizeof(struct kmt_zone_info));
+	return 0;
+}
+
+static bool kconfig_has(const struct trace_reader *r, const char *line)
+{
+	__u32 len;
+	const char *p = trace_reader__meta(r, KMT_META_KCONFIG, 0, &len);
+	size_t n = strlen(line);
+
+	for (const char *s = p; s && s + n <= p + len; s++)
+		if ((s == p || s[-1] == '\n') && !strncmp(s, line, n) &&
+		    (s + n == p + len || s[n] == '\n'))
+			return true;
+	return false;
+}
+
+static int model_opts(const struct trace_reader *r, const struct replay_opts *opts,
+		      struct replay_result *res, struct buddy_model_opts *bo, char *why, size_t wl)
+{
+	struct tracemeta tm;
+	__u32 len;
+	const char *mts = trace_reader__meta(r, KMT_META_MIGRATETYPES, 0, &len);
+
+	tracemeta__load(r, &tm);
+	memset(bo, 0, sizeof(*bo));
+	bo->sz = sizeof(*bo);
+	bo->nr_page_orders = tm.nr_page_orders;
+	bo->pageblock_order = opts->pageblock_order >= 0 ? (unsigned int)opts->pageblock_order
+							 : tm.pageblock_order;
+	bo->pcp = !opts->no_pcp;
+	if (!bo->nr_page_orders || bo->nr_page_orders > BUDDY_MAX_ORDERS ||
+	    bo->pageblock_order >= bo->nr_page_orders) {
+		seterr(why, wl, "the trace has no usable page order / pageblock order metadata",
+		       NULL);
+		return -EINVAL;
+	}
+	if (!mts || buddy_model_opts__set_mt_names(bo, mts, len)) {
+		seterr(why, wl, "the trace's migratetype names are missing or unexpected", NULL);
+		return -EINVAL;
+	}
+	/* pcp_allowed_order(): HPAGE_PMD_ORDER with THP, which is the pageblock order there */
+	if (kconfig_has(r, "CONFIG_TRANSPARENT_HUGEPAGE=y"))
+		bo->pcp_thp_order = tm.pageblock_order;
+	res->nr_orders = bo->nr_page_orders;
+	res->pageblock_order = bo->pageblock_order;
+	res->thp_order = tm.pageblock_order;
+	res->nr_mt = tm.nr_migratetypes < BUDDY_MAX_MT ? tm.nr_migratetypes : BUDDY_MAX_MT;
+	for (int i = 0; i < res->nr_mt; i++)
+		snprintf(res->mt_names[i], sizeof(res->mt_names[i]), "%s", tm.migratetypes[i]);
+	return 0;
+}
+
+/* Initial free pages from the start free-page map. */
+static int load_freemap(const struct trace_reader *r, struct buddy_model *m)
+{
+	const void *v;
+	__u32 len;
+
+	for (unsigned int i = 0; (v = trace_reader__meta(r, KMT_META_FREEMAP, i, &len)); i++) {
+		struct freemap fm = {};
+		__u8 phase;
+
+		if (freemap__decode(v, len, &phase, &fm))
+			return -EINVAL;
+		if (phase == KMT_PHASE_START)
+			for (size_t k = 0; k < fm.nr; k++)
+				buddy_model__add_free_run(m, fm.runs[k].pfn, fm.runs[k].len);
+		freemap__free(&fm);
+		if (phase == KMT_PHASE_START)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static void sample_zone(const struct buddy_model *m, int z, const struct replay_result *res,
+			struct replay_zone_sample *s)
+{
+	struct buddy_pageblock_stats pb;
+	struct buddy_zone_stats st;
+	__u64 ideal[BUDDY_MAX_ORDERS] = {};
+
+	memset(s, 0, sizeof(*s));
+	if (buddy_model__zone_stats(m, z, &st))
+		return;
+	s->free_pages = st.free_pages;
+	s->pcp_pages = st.pcp_pages;
+	s->largest_order = st.largest_order;
+	for (unsigned int o = 0; o < res->nr_orders; o++) {
+		s->nr_free[o] = st.nr_free[o];
+		s->frag_index[o] = buddy_model__fragmentation_index(m, z, o);
+		s->unusable[o] = buddy_model__unusable_index(m, z, o);
+	}
+	s->extfrag_thp = buddy_model__extfrag_for_order(m, z, res->thp_order);
+	s->compaction_score = buddy_model__compaction_score(m, z, res->thp_order);
+	s->ideal_largest_order = buddy_model__ideal_free(m, z, ideal);
+	for (unsigned int o = res->thp_order; o < res->nr_orders; o++) {
+		s->thp_blocks += st.nr_free[o] << (o - res->thp_order);
+		s->ideal_thp_blocks += ideal[o] << (o - res->thp_order);
+	}
+	if (buddy_model__pageblock_stats(m, z, &pb) == 0) {
+		memcpy(s->pageblocks_by_mt, pb.by_mt, sizeof(s->pageblocks_by_mt));
+		s->mixed_pageblocks = pb.mixed;
+	}
+}
+
+/* With --check, the model's invariants are verified at every sample (O(pages) each). */
+static int take_sample(struct replay *rp, __u64 t)
+{
+	struct replay_result *res = rp->res;
+	struct replay_sample *s;
+
+	if (res->nr_samples == rp->cap) {
+		size_t cap = rp->cap ? rp->cap * 2 : 64;
+		void *n = realloc(res->samples, cap * sizeof(*res->samples));
+
+		if (!n)
+			return -ENOMEM;
+		res->samples = n;
+		rp->cap = cap;
+	}
+	s = &res->samples[res->nr_samples++];
+	s->t = t;
+	if (rp->check && !res->check_err[0])
+		buddy_model__check(rp->m, res->check_err, sizeof(res->check_err));
+	for (int z = 0; z < res->nr_zones; z++)
+		sample_zone(rp->m, z, res, &s->zone[z]);
+	return 0;
+}
+
+static double rel_err(__u64 model, __u64 kernel)
+{
+	if (model == kernel)
+		return 0;
+	return kernel ? ((double)model - (double)kernel) / (double)kernel : 1.0;
+}
+
+/* Model vs a /proc/buddyinfo text, per zone. */
+static bool compare_buddyinfo(const struct buddy_model *m, const struct replay_result *res,
+			      const char *text, struct replay_check_zone *cz)
+{
+	struct buddy_row rows[64];
+	int n = text ? parse_buddyinfo(text, rows, 64) : -1;
+
+	for (int i = 0; i < n && i < 64; i++) {
+		for (int z = 0; z < res->nr_zones; z++) {
+			struct buddy_zone_stats st;
+			struct replay_check_zone *c = &cz[z];
+
+			if (rows[i].node != res->zones[z].node ||
+			    strcmp(rows[i].zone, res->zones[z].name) ||
+			    buddy_model__zone_stats(m, z, &st))
+				continue;
+			c->have_kernel = true;
+			c->kernel_free_pages = 0;
+			for (unsigned int o = 0; o < res->nr_orders && o < rows[i].nr_orders; o++) {
+				c->kernel_nr_free[o] = rows[i].nr_free[o];
+				c->kernel_free_pages += rows[i].nr_free[o] << o;
+				c->err_order[o] = rel_err(st.nr_free[o], rows[i].nr_free[o]);
+			}
+			c->err_free_pages = rel_err(st.free_pages, c->kernel_free_pages);
+		}
+	}
+	return n > 0;
+}
+
+/* debugfs extfrag_index: "Node 0, zone   Normal -1.000 -1.000 ... 0.953" */
+static void compare_index(const char *text, struct replay_result *res)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		char zone[32];
+		unsigned int node;
+		int off = 0;
+
+		if (sscanf(line, "Node %u, zone %31s%n", &node, zone, &off) == 2) {
+			for (int z = 0; z < res->nr_zones; z++) {
+				struct replay_check_zone *c = &res->end[z];
+				const char *p = line + off;
+
+				if (res->zones[z].node != node || strcmp(res->zones[z].name, zone))
+					continue;
+				for (unsigned int o = 0; o < res->nr_orders; o++) {
+					double v;
+					int used;
+
+					if (sscanf(p, "%lf%n", &v, &used) != 1)
+						break;
+					p += used;
+					c->kernel_frag_index[o] = (int)(v * 1000 + (v < 0 ? -0.5 : 0.5));
+					c->index_from_kernel_counts[o] = buddy__fragmentation_index(
+						c->kernel_nr_free, res->nr_orders, o);
+				}
+				c->have_index = c->have_kernel;
+			}
+		}
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+}
+
+static bool is_page_event(__u32 type)
+{
+	return type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG;
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Applies every page event; samples at each interval boundary of trace time. */
+static int replay_events(struct replay *rp, const struct replay_opts *opts, char *why,
+			 size_t wl)
+{
+	__u64 next = 0;
+	struct kmt_event e;
+	int n, err;
+
+	while ((n = trace_reader__next(rp->r, &e)) > 0) {
+		if (!rp->t0)
+			next = (rp->t0 = e.ts) + opts->interval_ns;
+		while (opts->interval_ns && e.ts >= next) {
+			if ((err = take_sample(rp, next - rp->t0)))
+				return err;
+			next += opts->interval_ns;
+		}
+		if (!is_page_event(e.type))
+			continue;
+		buddy_model__apply(rp->m, &e);
+		rp->res->events++;
+	}
+	if (n < 0) {
+		snprintf(why, wl, "failed to read the trace: %s", strerror(-n));
+		return n;
+	}
+	return 0;
+}
+
+int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool check_invariants,
+		struct replay_result *res, char *why, size_t wl)
+{
+	struct replay rp = { .r = r, .res = res, .check = check_invariants };
+	const struct trace_reader_stats *st;
+	struct buddy_model_opts bo;
+	size_t len;
+	double t;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (load_zones(r, res)) {
+		seterr(why, wl, "the trace has no zone layout (KMT_META_ZONES)", NULL);
+		return -ENOENT;
+	}
+	if ((err = model_opts(r, opts, res, &bo, why, wl)))
+		return err;
+	rp.m = buddy_model__new(&bo, res->zones, res->nr_zones, &err);
+	if (!rp.m) {
+		seterr(why, wl, "failed to create the buddy model", strerror(-err));
+		return err;
+	}
+	if (load_freemap(r, rp.m))
+		seterr(why, wl, "no start free-page map in the trace: the model starts empty", NULL);
+	res->have_start = compare_buddyinfo(rp.m, res,
+		snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO, &len), res->start);
+	t = cpu_seconds();
+	err = trace_reader__rewind(r);
+	if (!err)
+		err = replay_events(&rp, opts, why, wl);
+	res->seconds = cpu_seconds() - t;
+	buddy_model__flush(rp.m);
+	if (!err)
+		err = take_sample(&rp, res->nr_samples ? res->samples[res->nr_samples - 1].t : 0);
+	if (!err && res->nr_samples && rp.t0) {
+		st = trace_reader__stats(r);
+		res->samples[res->nr_samples - 1].t = st->t_last - rp.t0;
+		res->lost = st->lost;
+	}
+	res->have_end = compare_buddyinfo(rp.m, res,
+		snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, &len), res->end);
+	compare_index(snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_EXTFRAG_INDEX, &len), res);
+	res->stats = *buddy_model__stats(rp.m);
+	res->model_bytes = buddy_model__mem_bytes(rp.m);
+	res->model_pages = buddy_model__pages(rp.m);
+	buddy_model__free(rp.m);
+	return err;
+}
+
+void replay_result__free(struct replay_result *res)
+{
+	free(res->samples);
+	res->samples = NULL;
+	res->nr_samples = 0;
+}

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* kmmtrace replay: the buddy model over a trace, its metrics over time, its fidelity. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "replay.h"
+
+struct replay_cmd {
+	struct replay_opts opts;
+	bool json;
+	bool check;
+	double tol_free;	/* % */
+	double tol_order;	/* % */
+	unsigned int tol_min_order;
+	const char *zone;	/* only this zone name */
+	const char *plot;
+	const char *path;
+};
+
+static const char replay_usage[] =
+	"usage: kmmtrace replay [OPTIONS] FILE\n"
+	"\n"
+	"Replay a trace's page events through a model of the buddy allocator (free lists\n"
+	"per order and migratetype, pageblocks, per-CPU lists), starting from the free-page\n"
+	"map recorded at the start, and report fragmentation over time: free blocks per\n"
+	"order, the kernel's extfrag and unusable indices, THP-sized blocks, pageblocks per\n"
+	"migratetype and mixed pageblocks, and what an ideal compaction would leave.\n"
+	"\n"
+	"  -i, --interval MS        sample every MS of trace time (default 1000; 0: end only)\n"
+	"      --check              compare the end state with the kernel's (end buddyinfo);\n"
+	"                           exit 1 beyond the tolerances or on a broken invariant\n"
+	"      --tolerance-free PCT total free pages (default 1)\n"
+	"      --tolerance-order PCT free blocks per order, orders >= --min-order (default 5)\n"
+	"      --min-order N        lowest order --check compares (default 3)\n"
+	"      --zone NAME          only zones named NAME (DMA, DMA32, Normal, ...)\n"
+	"      --no-pcp             what-if: no per-CPU page lists (frees go to the buddy)\n"
+	"      --pageblock-order N  what-if: another pageblock order\n"
+	"      --plot FILE.svg      free blocks per order and indices over time, as SVG\n"
+	"  -j, --json               JSON (schema in docs/REPLAY.md)\n"
+	"  -h, --help               this help\n";
+
+enum { OPT_CHECK = 256, OPT_TOL_FREE, OPT_TOL_ORDER, OPT_MIN_ORDER, OPT_ZONE, OPT_NO_PCP,
+       OPT_PB_ORDER, OPT_PLOT };
+
+static int parse_double(const char *opt, const char *arg, double *out)
+{
+	char *end;
+
+	*out = strtod(arg, &end);
+	if (*end || *out < 0) {
+		fprintf(stderr, "kmmtrace replay: bad %s '%s'\n", opt, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int replay_opt(struct replay_cmd *c, int opt, const char *arg)
+{
+	double v;
+
+	switch (opt) {
+	case 'i':
+		if (parse_double("--interval", arg, &v))
+			return -EINVAL;
+		c->opts.interval_ns = v * 1e6;
+		return 0;
+	case OPT_CHECK: c->check = true; return 0;
+	case OPT_TOL_FREE: return parse_double("--tolerance-free", arg, &c->tol_free);
+	case OPT_TOL_ORDER: return parse_double("--tolerance-order", arg, &c->tol_order);
+	case OPT_MIN_ORDER:
+		if (parse_double("--min-order", arg, &v))
+			return -EINVAL;
+		c->tol_min_order = v;
+		return 0;
+	case OPT_ZONE: c->zone = arg; return 0;
+	case OPT_NO_PCP: c->opts.no_pcp = true; return 0;
+	case OPT_PB_ORDER:
+		if (parse_double("--pageblock-order", arg, &v))
+			return -EINVAL;
+		c->opts.pageblock_order = v;
+		return 0;
+	case OPT_PLOT: c->plot = arg; return 0;
+	case 'j': c->json = true; return 0;
+	case 'h': fputs(replay_usage, stdout); return 1;
+	default: fputs(replay_usage, stderr); return -EINVAL;
+	}
+}
+
+static int replay_parse(struct replay_cmd *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "tolerance-free", required_argument, NULL, OPT_TOL_FREE },
+		{ "tolerance-order", required_argument, NULL, OPT_TOL_ORDER },
+		{ "min-order", required_argument, NULL, OPT_MIN_ORDER },
+		{ "zone", required_argument, NULL, OPT_ZONE },
+		{ "no-pcp", no_argument, NULL, OPT_NO_PCP },
+		{ "pageblock-order", required_argument, NULL, OPT_PB_ORDER },
+		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int opt, e;
+
+	c->opts.interval_ns = 1000000000ull;
+	c->opts.pageblock_order = -1;
+	c->tol_free = 1;
+	c->tol_order = 5;
+	c->tol_min_order = 3;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1)
+		if ((e = replay_opt(c, opt, optarg)))
+			return e;
+	if (optind != argc - 1) {
+		fputs(replay_usage, stderr);
+		return -EINVAL;
+	}
+	c->path = argv[optind];
+	return 0;
+}
+
+static bool zone_selected(const struct replay_cmd *c, const struct replay_result *res, int z)
+{
+	return !c->zone || !strcmp(c->zone, res->zones[z].name);
+}
+
+/* Fidelity verdict for one zone: 0 within tolerances, 1 beyond. */
+static int zone_verdict(const struct replay_cmd *c, const struct replay_result *res, int z)
+{
+	const struct replay_check_zone *k = &res->end[z];
+
+	if (!k->have_kernel)
+		return 0;
+	if (fabs(k->err_free_pages) * 100 > c->tol_free)
+		return 1;
+	for (unsigned int o = c->tol_min_order; o < res->nr_orders; o++)
+		if (fabs(k->err_order[o]) * 100 > c->tol_order &&
+		    llabs((long long)res->samples[res->nr_samples - 1].zone[z].nr_free[o] -
+			  (long long)k->kernel_nr_free[o]) > 1)
+			return 1;
+	return 0;
+}
+
+static void print_orders(const char *label, const __u64 *v, unsigned int n)
+{
+	printf("  %-22s", label);
+	for (unsigned int o = 0; o < n; o++)
+		printf(" %7llu", (unsigned long long)v[o]);
+	printf("\n");
+}
+
+static void print_indices(const char *label, const int *v, unsigned int n)
+{
+	printf("  %-22s", label);
+	for (unsigned int o = 0; o < n; o++)
+		printf(" %7.3f", v[o] / 1000.0);
+	printf("\n");
+}
+
+static void print_zone(const struct replay_cmd *c, const struct replay_result *res, int z)
+{
+	const struct replay_zone_sample *s = &res->samples[res->nr_samples - 1].zone[z];
+	const struct replay_check_zone *k = &res->end[z];
+
+	printf("\nnode %u zone %s: pfn %llu-%llu, %llu pages present\n", res->zones[z].node,
+	       res->zones[z].name, (unsigned long long)res->zones[z].start_pfn,
+	       (unsigned long long)(res->zones[z].start_pfn + res->zones[z].spanned),
+	       (unsigned long long)res->zones[z].present);
+	printf("  %-22s", "order");
+	for (unsigned int o = 0; o < res->nr_orders; o++)
+		printf(" %7u", o);
+	printf("\n");
+	print_orders("free blocks (model)", s->nr_free, res->nr_orders);
+	if (k->have_kernel)
+		print_orders("free blocks (kernel)", k->kernel_nr_free, res->nr_orders);
+	print_indices("fragmentation index", s->frag_index, res->nr_orders);
+	if (k->have_index)
+		print_indices("  kernel's (debugfs)", k->kernel_frag_index, res->nr_orders);
+	print_indices("unusable index", s->unusable, res->nr_orders);
+	printf("  free pages %llu (kernel %llu, %+.2f %%), pcp pages %llu, largest order %d\n",
+	       (unsigned long long)s->free_pages, (unsigned long long)k->kernel_free_pages,
+	       k->err_free_pages * 100, (unsigned long long)s->pcp_pages, s->largest_order);
+	printf("  THP-order (%u) free blocks %llu, after an ideal compaction %llu (largest "
+	       "order %d); extfrag(%u) %u, compaction score %u\n", res->thp_order,
+	       (unsigned long long)s->thp_blocks, (unsigned long long)s->ideal_thp_blocks,
+	       s->ideal_largest_order, res->thp_order, s->extfrag_thp, s->compaction_score);
+	printf("  pageblocks:");
+	for (int m = 0; m < res->nr_mt; m++)
+		if (s->pageblocks_by_mt[m])
+			printf(" %s %llu", res->mt_names[m],
+			       (unsigned long long)s->pageblocks_by_mt[m]);
+	printf("; mixed %llu\n", (unsigned long long)s->mixed_pageblocks);
+	if (c->check && k->have_kernel)
+		printf("  check: %s\n", zone_verdict(c, res, z) ? "FAIL" : "ok");
+}
+
+static void print_plain(const struct replay_cmd *c, const struct replay_result *res)
+{
+	const struct buddy_model_stats *st = &res->stats;
+
+	printf("replay: %llu page events in %.3f s CPU (%.1f M events/s); model %.1f bytes "
+	       "per page of %llu pages\n", (unsigned long long)res->events, res->seconds,
+	       res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0,
+	       res->model_pages ? (double)res->model_bytes / res->model_pages : 0.0,
+	       (unsigned long long)res->model_pages);
+	printf("trace: %.3f s, %zu samples, %llu events lost while recording\n",
+	       res->nr_samples ? res->samples[res->nr_samples - 1].t / 1e9 : 0.0,
+	       res->nr_samples, (unsigned long long)res->lost);
+	for (int z = 0; z < res->nr_zones; z++)
+		if (zone_selected(c, res, z) && res->zones[z].spanned)
+			print_zone(c, res, z);
+	printf("\nmodel events: fallbacks %llu (claims %llu, steals %llu), failed allocations "
+	       "%llu, pageblock types revealed %llu\n", (unsigned long long)st->fallbacks,
+	       (unsigned long long)st->claims, (unsigned long long)st->steals,
+	       (unsigned long long)st->failed_allocs, (unsigned long long)st->mt_revealed);
+	printf("inconsistencies:");
+	for (int i = 0; i < BUDDY_INC_MAX; i++)
+		if (st->inc[i])
+			printf(" %s %llu%s", buddy_inc_name(i), (unsigned long long)st->inc[i],
+			       buddy_inc_expected(i) ? " (expected)" : "");
+	printf("\n");
+	if (res->check_err[0])
+		printf("%s\n", res->check_err);
+}
+
+static void json_u64s(const char *key, const __u64 *v, unsigned int n)
+{
+	printf("\"%s\":[", key);
+	for (unsigned int o = 0; o < n; o++)
+		printf("%s%llu", o ? "," : "", (unsigned long long)v[o]);
+	printf("]");
+}
+
+static void json_ints(const char *key, const int *v, unsigned int n)
+{
+	printf("\"%s\":[", key);
+	for (unsigned int o = 0; o < n; o++)
+		printf("%s%d", o ? "," : "", v[o]);
+	printf("]");
+}
+
+static void json_sample(const struct replay_result *res, const struct replay_zone_sample *s)
+{
+	printf("{\"free_pages\":%llu,\"pcp_pages\":%llu,", (unsigned long long)s->free_pages,
+	       (unsigned long long)s->pcp_pages);
+	json_u64s("nr_free", s->nr_free, res->nr_orders);
+	printf(",");
+	json_ints("fragmentation_index", s->frag_index, res->nr_orders);
+	printf(",");
+	json_ints("unusable_index", s->unusable, res->nr_orders);
+	printf(",\"extfrag_thp\":%u,\"compaction_score\":%u,\"largest_order\":%d,"
+	       "\"thp_blocks\":%llu,\"ideal_thp_blocks\":%llu,\"ideal_largest_order\":%d,"
+	       "\"mixed_pageblocks\":%llu,\"pageblocks\":{", s->extfrag_thp, s->compaction_score,
+	       s->largest_order, (unsigned long long)s->thp_blocks,
+	       (unsigned long long)s->ideal_thp_blocks, s->ideal_largest_order,
+	       (unsigned long long)s->mixed_pageblocks);
+	for (int m = 0; m < res->nr_mt; m++)
+		printf("%s\"%s\":%llu", m ? "," : "", res->mt_names[m],
+		       (unsigned long long)s->pageblocks_by_mt[m]);
+	printf("}}");
+}
+
+static void json_zone(const struct replay_cmd *c, const struct replay_result *res, int z)
+{
+	const struct replay_check_zone *k = &res->end[z];
+
+	printf("{\"node\":%u,\"zone\":\"%s\",\"start_pfn\":%llu,\"spanned\":%llu,"
+	       "\"present\":%llu,\"end\":", res->zones[z].node, res->zones[z].name,
+	       (unsigned long long)res->zones[z].start_pfn,
+	       (unsigned long long)res->zones[z].spanned,
+	       (unsigned long long)res->zones[z].present);
+	json_sample(res, &res->samples[res->nr_samples - 1].zone[z]);
+	if (k->have_kernel) {
+		printf(",\"kernel_end\":{\"free_pages\":%llu,",
+		       (unsigned long long)k->kernel_free_pages);
+		json_u64s("nr_free", k->kernel_nr_free, res->nr_orders);
+		if (k->have_index) {
+			printf(",");
+			json_ints("fragmentation_index", k->kernel_frag_index, res->nr_orders);
+		}
+		printf(",\"err_free_pages\":%.6f,\"check\":\"%s\"}", k->err_free_pages,
+		       zone_verdict(c, res, z) ? "fail" : "ok");
+	}
+	printf(",\"series\":[");
+	for (size_t i = 0; i < res->nr_samples; i++) {
+		printf("%s{\"t\":%llu,\"zone\":", i ? "," : "",
+		       (unsigned long long)res->samples[i].t);
+		json_sample(res, &res->samples[i].zone[z]);
+		printf("}");
+	}
+	printf("]}");
+}
+
+static void print_json(const struct replay_cmd *c, const struct replay_result *res)
+{
+	const struct buddy_model_stats *st = &res->stats;
+	bool first = true;
+
+	printf("{\"events\":%llu,\"cpu_seconds\":%.6f,\"model_bytes\":%zu,\"model_pages\":%llu,"
+	       "\"lost\":%llu,\"nr_orders\":%u,\"pageblock_order\":%u,\"thp_order\":%u,"
+	       "\"zones\":[", (unsigned long long)res->events, res->seconds, res->model_bytes,
+	       (unsigned long long)res->model_pages, (unsigned long long)res->lost,
+	       res->nr_orders, res->pageblock_order, res->thp_order);
+	for (int z = 0; z < res->nr_zones; z++) {
+		if (!zone_selected(c, res, z) || !res->zones[z].spanned)
+			continue;
+		printf("%s", first ? "" : ",");
+		json_zone(c, res, z);
+		first = false;
+	}
+	printf("],\"fallbacks\":%llu,\"claims\":%llu,\"steals\":%llu,\"failed_allocs\":%llu,"
+	       "\"inconsistencies\":{", (unsigned long long)st->fallbacks,
+	       (unsigned long long)st->claims, (unsigned long long)st->steals,
+	       (unsigned long long)st->failed_allocs);
+	for (int i = 0; i < BUDDY_INC_MAX; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", buddy_inc_name(i),
+		       (unsigned long long)st->inc[i]);
+	printf("},\"invariant_error\":\"%s\"}\n", res->check_err);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay_cmd c = {};
+	struct replay_result res;
+	struct trace_reader *r;
+	char why[256] = "";
+	int e, bad = 0;
+
+	e = replay_parse(&c, argc, argv);
+	if (e)
+		return e > 0 ? 0 : 2;
+	r = open_trace("replay", c.path);
+	if (!r)
+		return 1;
+	e = replay__run(r, &c.opts, c.check, &res, why, sizeof(why));
+	if (e) {
+		fprintf(stderr, "kmmtrace replay: %s\n", why);
+		replay_result__free(&res);
+		trace_reader__free(r);
+		return 1;
+	}
+	report_trace_health("replay", c.path, r);
+	if (c.json)
+		print_json(&c, &res);
+	else
+		print_plain(&c, &res);
+	for (int z = 0; c.check && z < res.nr_zones; z++)
+		bad |= zone_selected(&c, &res, z) && zone_verdict(&c, &res, z);
+	if (c.check && (bad || res.check_err[0] || !res.have_end)) {
+		if (!res.have_end)
+			fprintf(stderr, "kmmtrace replay: --check: the trace has no end buddyinfo "
+				"snapshot (recording did not finish)\n");
+		e = 1;
+	}
+	replay_result__free(&res);
+	trace_reader__free(r);
+	return e;
+}
