@@ -101,6 +101,7 @@
 #define U_BYTE(kind, mob, order) ((__u8)((kind) | ((mob) << 4) | (order)))
 
 #define NO_PFN		(~0ULL)
+#define ULL(x)		((unsigned long long)(x))	/* for printf */
 #define PB_KNOWN	0x01
 
 /* what take_range() found in a range */
@@ -184,7 +185,8 @@ static inline bool mergeable(int mt)	/* migratetype_is_mergeable() */
 
 static inline bool pcp_allowed_order(const struct buddy_model *m, unsigned int order)
 {
-	return order <= PAGE_ALLOC_COSTLY_ORDER || (m->o.pcp_thp_order && order == m->o.pcp_thp_order);
+	return order <= PAGE_ALLOC_COSTLY_ORDER ||
+	       (m->o.pcp_thp_order && order == m->o.pcp_thp_order);
 }
 
 static void pb_account(const struct buddy_model *m, struct bm_zone *z, __u64 pfn,
@@ -657,9 +659,9 @@ static int on_pcpu_drain(struct buddy_model *m, const struct kmt_event *e)
 	if (z->pst[e->ptr - z->start] == U_BYTE(U_PCP, 0, order)) {
 		unit_clear(m, z, e->ptr);
 	} else {
-		found = take_range(m, z, e->ptr, order);
-		ret = count_inc(m, found == F_ALLOC_UNKNOWN || found == (F_ALLOC_UNKNOWN | F_EXACT) ?
-			       BUDDY_INC_DRAIN_UNSEEN : BUDDY_INC_DRAIN_NOT_PCP);
+		found = take_range(m, z, e->ptr, order) & ~F_EXACT;
+		ret = count_inc(m, found == F_ALLOC_UNKNOWN ? BUDDY_INC_DRAIN_UNSEEN :
+			       BUDDY_INC_DRAIN_NOT_PCP);
 	}
 	free_to_buddy(m, z, e->ptr, order);	/* free_pcppages_bulk(): __free_one_page() */
 	return ret;
@@ -1511,7 +1513,7 @@ static int bug(struct check_ctx *c, __u64 pfn, const char *fmt, ...)
 	va_end(ap);
 	if (c->err && c->errlen)
 		snprintf(c->err, c->errlen, "BUG: zone %d (%s) pfn 0x%llx: %s",
-			 (int)(c->z - c->m->zones), c->z->info.name, (unsigned long long)pfn, msg);
+			 (int)(c->z - c->m->zones), c->z->info.name, ULL(pfn), msg);
 	return -EUCLEAN;
 }
 
@@ -1531,7 +1533,7 @@ static int check_free(struct check_ctx *c, __u64 p, unsigned int o)
 
 		if (o < m->pbo || mt == bmt || (mergeable(mt) && mergeable(bmt)))
 			return bug(c, p, "free buddies of order %u left unmerged (0x%llx)", o,
-				   (unsigned long long)bp);
+				   ULL(bp));
 	}
 	for (i = m->pb_pages; o > m->pbo && i < (1ULL << o); i += m->pb_pages)
 		if (pb_mt(m, z, p + i) != mt)
@@ -1556,7 +1558,7 @@ static int check_unit(struct check_ctx *c, __u64 p, __u8 b)
 	for (i = 1; i < (1ULL << o); i++)
 		if (z->pst[p + i - z->start])
 			return bug(c, p + i, "overlaps the block of order %u at 0x%llx", o,
-				   (unsigned long long)p);
+				   ULL(p));
 	switch (U_KIND(b)) {
 	case U_FREE:
 		return U_MOB(b) ? bug(c, p, "free block with a mobility") : check_free(c, p, o);
@@ -1567,8 +1569,11 @@ static int check_unit(struct check_ctx *c, __u64 p, __u8 b)
 		c->alloc_pages += 1ULL << o;
 		if (U_MOB(b) == BUDDY_MOB_UNKNOWN)
 			c->unknown_pages += 1ULL << o;
-		for (i = 0; i < (1ULL << o); i++)
-			c->pb_alloc[(((p + i) >> m->pbo) - z->pb_first) * BUDDY_NR_MOB + U_MOB(b)]++;
+		for (i = 0; i < (1ULL << o); i++) {
+			__u64 pb = ((p + i) >> m->pbo) - z->pb_first;
+
+			c->pb_alloc[pb * BUDDY_NR_MOB + U_MOB(b)]++;
+		}
 		return 0;
 	}
 }
@@ -1584,23 +1589,22 @@ static int check_counts(struct check_ctx *c)
 		for (mt = 0; mt < BUDDY_MAX_MT; mt++)
 			if (c->nr_free[o][mt] != z->nr_free[o][mt])
 				return bug(c, z->start, "order %u type %u: %llu free blocks, counted %llu",
-					   o, mt, (unsigned long long)c->nr_free[o][mt],
-					   (unsigned long long)z->nr_free[o][mt]);
+					   o, mt, ULL(c->nr_free[o][mt]), ULL(z->nr_free[o][mt]));
 	if (c->free_pages != z->free_pages || c->pcp_pages != z->pcp_pages ||
 	    c->alloc_pages != z->alloc_pages || c->unknown_pages != z->unknown_pages)
-		return bug(c, z->start, "page counts %llu/%llu/%llu/%llu, recounted %llu/%llu/%llu/%llu",
-			   (unsigned long long)z->free_pages, (unsigned long long)z->pcp_pages,
-			   (unsigned long long)z->alloc_pages, (unsigned long long)z->unknown_pages,
-			   (unsigned long long)c->free_pages, (unsigned long long)c->pcp_pages,
-			   (unsigned long long)c->alloc_pages, (unsigned long long)c->unknown_pages);
+		return bug(c, z->start, "free/pcp/alloc/unknown pages %llu/%llu/%llu/%llu, "
+			   "recounted %llu/%llu/%llu/%llu",
+			   ULL(z->free_pages), ULL(z->pcp_pages), ULL(z->alloc_pages),
+			   ULL(z->unknown_pages), ULL(c->free_pages), ULL(c->pcp_pages),
+			   ULL(c->alloc_pages), ULL(c->unknown_pages));
 	if (z->free_pages + z->pcp_pages + z->alloc_pages != z->end - z->start)
 		return bug(c, z->start, "free + pcp + allocated != %llu spanned pages",
-			   (unsigned long long)(z->end - z->start));
+			   ULL(z->end - z->start));
 	for (i = 0; i < z->nr_pb * BUDDY_NR_MOB; i++)
 		if (c->pb_alloc[i] != z->pb[i / BUDDY_NR_MOB].nr_alloc[i % BUDDY_NR_MOB])
 			return bug(c, (z->pb_first + i / BUDDY_NR_MOB) << m->pbo,
 				   "pageblock mobility %llu: %u allocated pages, counted %u",
-				   (unsigned long long)(i % BUDDY_NR_MOB), c->pb_alloc[i],
+				   ULL(i % BUDDY_NR_MOB), c->pb_alloc[i],
 				   z->pb[i / BUDDY_NR_MOB].nr_alloc[i % BUDDY_NR_MOB]);
 	return 0;
 }
@@ -1651,7 +1655,7 @@ size_t buddy_model__mem_bytes(const struct buddy_model *m)
 	int i;
 
 	for (i = 0; i < m->nr_zones; i++)
-		n += (m->zones[i].end - m->zones[i].start) + m->zones[i].nr_pb * sizeof(struct bm_pb);
+		n += m->zones[i].end - m->zones[i].start + m->zones[i].nr_pb * sizeof(struct bm_pb);
 	return n;
 }
 

@@ -98,8 +98,8 @@ enum buddy_inc {
 	BUDDY_INC_FREE_UNSEEN,		/* free of an origin-unknown page (pre-trace, bulk alloc) */
 	BUDDY_INC_FREE_PARTIAL,		/* free of part of an allocation (split_page, exact) */
 	BUDDY_INC_FREE_IN_PCP,		/* free of a page in pcp: the bulk allocator took it */
-	BUDDY_INC_ALLOC_UNSEEN,		/* alloc of an origin-unknown page: on a pcp list at start */
-	BUDDY_INC_DRAIN_UNSEEN,		/* drain of an origin-unknown page: on a pcp list at start */
+	BUDDY_INC_ALLOC_UNSEEN,		/* alloc of an origin-unknown page (pcp at start) */
+	BUDDY_INC_DRAIN_UNSEEN,		/* drain of an origin-unknown page (pcp at start) */
 	BUDDY_INC_MT_CHANGED,		/* a known pageblock type changed without an event */
 	/* inconsistencies: lost events, silent kernel paths, or a model error */
 	BUDDY_INC_FREE_OF_FREE,		/* free of a page free in the buddy (compaction) */

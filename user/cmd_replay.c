@@ -8,6 +8,7 @@
 #include <string.h>
 #include "commands.h"
 #include "replay.h"
+#include "svgplot.h"
 
 struct replay_cmd {
 	struct replay_opts opts;
@@ -324,6 +325,24 @@ static void print_json(const struct replay_cmd *c, const struct replay_result *r
 	printf("},\"invariant_error\":\"%s\"}\n", res->check_err);
 }
 
+/* The plot shows the selected zone, or the zone with the most pages. */
+static int write_plot(const struct replay_cmd *c, const struct replay_result *res)
+{
+	int best = -1;
+	FILE *f;
+
+	for (int z = 0; z < res->nr_zones; z++)
+		if (zone_selected(c, res, z) &&
+		    (best < 0 || res->zones[z].present > res->zones[best].present))
+			best = z;
+	f = best >= 0 ? fopen(c->plot, "w") : NULL;
+	if (!f || svgplot__replay(f, res, best) || fclose(f)) {
+		fprintf(stderr, "kmmtrace replay: failed to write %s\n", c->plot);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_cmd c = {};
@@ -346,6 +365,8 @@ int cmd_replay(int argc, char **argv)
 		return 1;
 	}
 	report_trace_health("replay", c.path, r);
+	if (c.plot && write_plot(&c, &res))
+		e = 1;
 	if (c.json)
 		print_json(&c, &res);
 	else

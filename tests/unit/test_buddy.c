@@ -354,22 +354,19 @@ TEST(buddy_refill_then_pcp_alloc)
  * Fallbacks recorded by mm_page_alloc_extfrag, 6.10+ order (the page is
  * already taken when it fires). Pageblocks of the Normal zone: 0-1 hold
  * N..N+1023 (allocated), 2-3 N+1024.., 4-5 N+2048.., 6-7 N+3072...
+ *
+ * Claim of a large block: an unmovable order-0 allocation takes N+1024 from
+ * an order-10 Movable block: change_pageblock_range() makes pageblocks 2-3
+ * Unmovable, expand() puts o9..o0 on Unmovable lists.
  */
-TEST(buddy_extfrag_fallbacks)
+TEST(buddy_extfrag_claim_large)
 {
 	struct buddy_model *m = mk(true, BUDDY_EXTFRAG_AFTER_ALLOC);
-	struct buddy_pageblock_stats ps;
 	struct buddy_pageblock pb;
 
 	ASSERT_TRUE(m);
 	buddy_model__add_free_run(m, N + 1024, 3072);	/* three order-10 blocks, Movable */
 	ASSERT_EQ(buddy_model__nr_free(m, Z_NORMAL, 10, M), 3);
-
-	/*
-	 * Claim of a large block: an unmovable order-0 allocation takes N+1024
-	 * from an order-10 Movable block: change_pageblock_range() makes
-	 * pageblocks 2-3 Unmovable, expand() puts o9..o0 on Unmovable lists.
-	 */
 	ASSERT_EQ(extfrag(m, 0, N + 1024, 0, 10, U, M), 0);
 	CHECK(m);
 	ASSERT_EQ(unit(m, N + 1024).state, BUDDY_PCP);
@@ -380,14 +377,32 @@ TEST(buddy_extfrag_fallbacks)
 	ASSERT_EQ(pb.mt, U);
 	ASSERT_TRUE(pb.mt_known);
 	APPLY(m, 0, ALLOC, N + 1024, 0, U);
+	ASSERT_EQ(buddy_model__pageblock(m, Z_NORMAL, 2, &pb), 0);
+	ASSERT_EQ(pb.nr_alloc[BUDDY_MOB_UNMOVABLE], 1);
+	ASSERT_FALSE(pb.mixed);
 	ASSERT_EQ(buddy_model__stats(m)->claims, 1);
+	ASSERT_EQ(buddy_model__stats(m)->fallbacks, 1);
+	buddy_model__free(m);
+}
 
-	/*
-	 * Steal: a movable page from N+2048 (N+2049 o0, N+2050 o1, ... left),
-	 * then an unmovable allocation steals N+2050 (order-1 fallback block):
-	 * N+2051 stays on the Movable list, pageblock 4 stays Movable, and now
-	 * holds an unmovable page: mixed.
-	 */
+/*
+ * Steal: a movable page from N+2048 (N+2049 o0, N+2050 o1, ... N+2560 o9
+ * left), then an unmovable allocation steals N+2050 (order-1 fallback
+ * block): N+2051 stays on the Movable list, pageblock 4 stays Movable, and
+ * now holds an unmovable page: mixed.
+ * Claim by moving the block: try_to_steal_block() retypes pageblock 4 and
+ * __rmqueue_smallest() takes N+2051 from the Unmovable list (zone_locked,
+ * type U), then extfrag fires for the taken page. The type change seen at
+ * zone_locked is the claim, not an inconsistency. Pageblock 4's free blocks
+ * (o8 N+2304 .. o2 N+2052) move to Unmovable lists; o9 N+2560 is pageblock 5.
+ */
+TEST(buddy_extfrag_steal_then_claim)
+{
+	struct buddy_model *m = mk(true, BUDDY_EXTFRAG_AFTER_ALLOC);
+	struct buddy_pageblock_stats ps;
+
+	ASSERT_TRUE(m);
+	buddy_model__add_free_run(m, N + 2048, 1024);
 	APPLY(m, 0, LOCKED, N + 2048, 0, M);
 	APPLY(m, 0, ALLOC, N + 2048, 0, M);
 	ASSERT_EQ(extfrag(m, 0, N + 2050, 0, 1, U, M), 0);
@@ -399,31 +414,21 @@ TEST(buddy_extfrag_fallbacks)
 	ASSERT_EQ(buddy_model__pageblock_stats(m, Z_NORMAL, &ps), 0);
 	ASSERT_EQ(ps.mixed, 1);
 	ASSERT_EQ(ps.mixed_by_mt[M], 1);
-	ASSERT_EQ(ps.by_mt[U], 2);
-	ASSERT_EQ(ps.with_unknown, 2);	/* pageblocks 0-1: nothing seen there */
-	ASSERT_EQ(buddy_model__pageblock(m, Z_NORMAL, 4, &pb), 0);
-	ASSERT_TRUE(pb.mixed);
-	ASSERT_EQ(pb.nr_alloc[BUDDY_MOB_UNMOVABLE], 1);
-	ASSERT_EQ(pb.nr_alloc[BUDDY_MOB_MOVABLE], 1);
+	ASSERT_EQ(ps.with_unknown, 6);	/* all but pageblocks 4-5: nothing seen there */
 
-	/*
-	 * Claim by moving the block: try_to_steal_block() retypes pageblock 4
-	 * and __rmqueue_smallest() takes N+2051 from the Unmovable list
-	 * (zone_locked, type U), then extfrag fires for the taken page. The
-	 * type change seen at zone_locked is the claim, not an inconsistency.
-	 */
 	ASSERT_EQ(ev(m, LOCKED, N + 2051, 0, U), 1);
 	CHECK(m);
 	ASSERT_EQ(extfrag(m, 0, N + 2051, 0, 3, U, M), 0);
 	CHECK(m);
 	ASSERT_EQ(inc(m, BUDDY_INC_MT_CHANGED), 0);
-	ASSERT_EQ(buddy_model__stats(m)->claims, 2);
-	ASSERT_EQ(buddy_model__nr_free(m, Z_NORMAL, 8, U), 2);	/* N+1280 and N+2304 */
-	ASSERT_EQ(buddy_model__nr_free(m, Z_NORMAL, 8, M), 0);
+	ASSERT_EQ(buddy_model__stats(m)->claims, 1);
+	ASSERT_EQ(buddy_model__nr_free(m, Z_NORMAL, 8, U), 1);
+	ASSERT_EQ(buddy_model__nr_free(m, Z_NORMAL, 2, U), 1);
+	ASSERT_EQ(buddy_model__nr_free(m, Z_NORMAL, 9, M), 1);
 	ASSERT_EQ(buddy_model__pageblock_stats(m, Z_NORMAL, &ps), 0);
 	ASSERT_EQ(ps.mixed, 1);		/* now Unmovable, holding a movable page */
 	ASSERT_EQ(ps.mixed_by_mt[U], 1);
-	ASSERT_EQ(buddy_model__stats(m)->fallbacks, 3);
+	ASSERT_EQ(ps.by_mt[U], 1);
 	buddy_model__free(m);
 }
 
