@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * kmmtrace replay on hand-built traces: one 1024-page zone, free at the start,
+ * page events whose effect on the free lists is worked out by hand.
+ */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include "../test.h"
+#include "../json.h"
+#include "replay.h"
+#include "sysinfo.h"
+#include "trace.h"
+
+static const char mts[] = "Unmovable\nMovable\nReclaimable\nHighAtomic\nIsolate";
+
+static void add_snapshot(struct trace_writer *w, __u8 phase, const char *name, const char *text)
+{
+	size_t nl = strlen(name) + 1, tl = strlen(text);
+	char *buf = malloc(1 + nl + tl);
+
+	buf[0] = phase;
+	memcpy(buf + 1, name, nl);
+	memcpy(buf + 1 + nl, text, tl);
+	trace_writer__meta_add(w, KMT_META_SNAPSHOT, buf, 1 + nl + tl);
+	free(buf);
+}
+
+static void add_u32(struct trace_writer *w, __u16 key, __u32 v)
+{
+	trace_writer__meta_add(w, key, &v, sizeof(v));
+}
+
+/* A trace of one zone [0, 1024) entirely free at the start, with events and an end state. */
+static int write_trace(const char *path, const struct kmt_event *ev, int n, const char *end_buddy)
+{
+	struct kmt_zone_info z = { .node = 0, .name = "Normal", .start_pfn = 0, .spanned = 1024,
+				   .present = 1024, .managed = 1024 };
+	struct freemap fm = {};
+	struct trace_writer *w;
+	void *fmbuf = NULL;
+	size_t fmlen = 0;
+	int err = 0;
+
+	w = trace_writer__open(path, NULL, &err);
+	if (!w)
+		return err;
+	trace_writer__meta_add(w, KMT_META_ZONES, &z, sizeof(z));
+	add_u32(w, KMT_META_NR_PAGE_ORDERS, 11);
+	add_u32(w, KMT_META_PAGEBLOCK_ORDER, 9);
+	add_u32(w, KMT_META_PAGE_SIZE, 4096);
+	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, mts, strlen(mts));
+	freemap__add(&fm, 0, 1024);
+	freemap__encode(&fm, KMT_PHASE_START, &fmbuf, &fmlen);
+	trace_writer__meta_add(w, KMT_META_FREEMAP, fmbuf, fmlen);
+	free(fmbuf);
+	freemap__free(&fm);
+	add_snapshot(w, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO,
+		     "Node 0, zone   Normal      0      0      0      0      0      0      0      0"
+		     "      0      0      1 \n");
+	trace_writer__meta_flush(w);
+	for (int i = 0; i < n; i++)
+		trace_writer__add_event(w, &ev[i]);
+	trace_writer__flush(w);
+	add_snapshot(w, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, end_buddy);
+	trace_writer__meta_flush(w);
+	err = trace_writer__finish(w);
+	trace_writer__free(w);
+	return err;
+}
+
+static struct kmt_event page_ev(__u64 ts, int type, __u64 pfn, int order, int mt)
+{
+	struct kmt_event e = { .ts = ts, .type = type, .ptr = pfn, .order = order, .mt = mt,
+			       .stack_id = -1, .gfp = 0xcc0 };
+
+	return e;
+}
+
+static int replay_file(const char *path, struct replay_result *res, __u64 interval_ns)
+{
+	struct replay_opts o = { .interval_ns = interval_ns, .pageblock_order = -1 };
+	struct trace_reader *r = trace_reader__open(path, NULL, NULL, 0);
+	char why[256];
+	int e;
+
+	if (!r)
+		return -1;
+	e = replay__run(r, &o, true, res, why, sizeof(why));
+	if (e)
+		fprintf(stdout, "    replay: %s\n", why);
+	trace_reader__free(r);
+	return e;
+}
+
+TEST(replay_split_then_merge)
+{
+	/* t=1ms: buddy hands pfn 0 (order 0) to a CPU; t=2ms: allocated */
+	struct kmt_event ev[] = {
+		page_ev(1000000, KMT_EV_PAGE_ALLOC_ZONE_LOCKED, 0, 0, 1),
+		page_ev(2000000, KMT_EV_PAGE_ALLOC, 0, 0, 1),
+	};
+	char path[512];
+	struct replay_result res;
+	const struct replay_zone_sample *s;
+
+	snprintf(path, sizeof(path), "%s/split.kmt", kmt_test__tmpdir());
+	/* expand(): an order-10 block split for one page leaves one free block of 0..9 */
+	ASSERT_EQ(write_trace(path, ev, 2, "Node 0, zone   Normal      1      1      1      1"
+			      "      1      1      1      1      1      1      0 \n"), 0);
+	ASSERT_EQ(replay_file(path, &res, 1000000), 0);
+	ASSERT_STREQ(res.check_err, "");
+	ASSERT_TRUE(res.have_start && res.have_end);
+	ASSERT_EQ(res.start[0].err_free_pages, 0);	/* the free map reproduced buddyinfo */
+	ASSERT_EQ(res.nr_samples, 2);			/* one boundary (t=1ms) + the end */
+	s = &res.samples[res.nr_samples - 1].zone[0];
+	for (int o = 0; o < 10; o++)
+		ASSERT_EQ(s->nr_free[o], 1);
+	ASSERT_EQ(s->nr_free[10], 0);
+	ASSERT_EQ(s->free_pages, 1023);
+	ASSERT_EQ(s->largest_order, 9);
+	ASSERT_EQ(res.end[0].err_free_pages, 0);
+	for (int o = 0; o < 11; o++)
+		ASSERT_EQ(res.end[0].err_order[o], 0);
+	ASSERT_EQ(res.events, 2);
+	replay_result__free(&res);
+}
+
+TEST(replay_pcp_free_then_drain)
+{
+	struct kmt_event ev[] = {
+		page_ev(1000000, KMT_EV_PAGE_ALLOC_ZONE_LOCKED, 0, 0, 1),
+		page_ev(1100000, KMT_EV_PAGE_ALLOC, 0, 0, 1),
+		page_ev(2000000, KMT_EV_PAGE_FREE, 0, 0, 0),		/* to a pcp list */
+		page_ev(3000000, KMT_EV_PAGE_PCPU_DRAIN, 0, 0, 1),	/* back to the buddy */
+	};
+	struct replay_result res;
+	char path[512];
+	const struct replay_sample *s;
+
+	snprintf(path, sizeof(path), "%s/pcp.kmt", kmt_test__tmpdir());
+	ASSERT_EQ(write_trace(path, ev, 4, "Node 0, zone   Normal      0      0      0      0"
+			      "      0      0      0      0      0      0      1 \n"), 0);
+	ASSERT_EQ(replay_file(path, &res, 1000000), 0);
+	ASSERT_STREQ(res.check_err, "");
+	ASSERT_GE(res.nr_samples, 3);
+	/*
+	 * A sample is taken at each boundary before the event that crosses it:
+	 * [0] at +1ms (allocated), [1] at +2ms (freed to pcp, drain not yet seen).
+	 */
+	s = &res.samples[1];
+	ASSERT_EQ(s->t, 3000000 - 1000000);
+	ASSERT_EQ(s->zone[0].pcp_pages, 1);		/* freed, not yet merged */
+	ASSERT_EQ(s->zone[0].nr_free[10], 0);
+	s = &res.samples[res.nr_samples - 1];
+	ASSERT_EQ(s->zone[0].pcp_pages, 0);
+	ASSERT_EQ(s->zone[0].nr_free[10], 1);		/* merged all the way back */
+	ASSERT_EQ(s->zone[0].free_pages, 1024);
+	ASSERT_EQ(res.end[0].err_free_pages, 0);
+	replay_result__free(&res);
+}
+
+TEST(replay_detects_divergence)
+{
+	struct kmt_event ev[] = {
+		page_ev(1000000, KMT_EV_PAGE_ALLOC_ZONE_LOCKED, 0, 0, 1),
+		page_ev(1100000, KMT_EV_PAGE_ALLOC, 0, 0, 1),
+	};
+	struct replay_result res;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/div.kmt", kmt_test__tmpdir());
+	/* the kernel says everything is free again: the model (1023 free) is 0.1% off */
+	ASSERT_EQ(write_trace(path, ev, 2, "Node 0, zone   Normal      0      0      0      0"
+			      "      0      0      0      0      0      0      1 \n"), 0);
+	ASSERT_EQ(replay_file(path, &res, 0), 0);
+	ASSERT_TRUE(res.end[0].have_kernel);
+	ASSERT_EQ(res.end[0].kernel_free_pages, 1024);
+	ASSERT_TRUE(res.end[0].err_free_pages < -0.0009);	/* (1023 - 1024) / 1024 */
+	ASSERT_EQ(res.end[0].err_order[10], -1);	/* model 0 vs kernel 1 */
+	replay_result__free(&res);
+}
+
+TEST(replay_json_and_exit_status)
+{
+	struct kmt_event ev[] = {
+		page_ev(1000000, KMT_EV_PAGE_ALLOC_ZONE_LOCKED, 0, 0, 1),
+		page_ev(2000000, KMT_EV_PAGE_ALLOC, 0, 0, 1),
+	};
+	char path[512], cmd[1200], *text = malloc(1 << 20);
+	const struct json *zone;
+	struct json *j;
+	size_t n;
+	FILE *p;
+
+	snprintf(path, sizeof(path), "%s/j.kmt", kmt_test__tmpdir());
+	ASSERT_EQ(write_trace(path, ev, 2, "Node 0, zone   Normal      1      1      1      1"
+			      "      1      1      1      1      1      1      0 \n"), 0);
+	snprintf(cmd, sizeof(cmd), "%s replay -j --check %s", kmt_test__binary(), path);
+	p = popen(cmd, "r");
+	ASSERT_TRUE(p != NULL);
+	n = fread(text, 1, (1 << 20) - 1, p);
+	text[n] = 0;
+	ASSERT_EQ(pclose(p), 0);			/* --check passes: exit 0 */
+	j = json_parse(text, NULL);
+	free(text);
+	ASSERT_TRUE(j != NULL);
+	ASSERT_EQ(json_num(json_get(j, "events"), -1), 2);
+	zone = json_at(json_get(j, "zones"), 0);
+	ASSERT_STREQ(json_str(json_get(zone, "zone")), "Normal");
+	ASSERT_EQ(json_num(json_at(json_get(json_get(zone, "end"), "nr_free"), 9), -1), 1);
+	ASSERT_EQ(json_num(json_get(json_get(zone, "kernel_end"), "free_pages"), -1), 1023);
+	ASSERT_STREQ(json_str(json_get(json_get(zone, "kernel_end"), "check")), "ok");
+	ASSERT_GE(json_len(json_get(zone, "series")), 1);
+	json_free(j);
+	/* a divergent end state fails --check with exit status 1 */
+	ASSERT_EQ(write_trace(path, ev, 2, "Node 0, zone   Normal      0      0      0      0"
+			      "      0      0      0      0      0      0      2 \n"), 0);
+	snprintf(cmd, sizeof(cmd), "%s replay --check %s > /dev/null 2>&1", kmt_test__binary(),
+		 path);
+	ASSERT_EQ(WEXITSTATUS(system(cmd)), 1);
+}
