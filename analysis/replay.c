@@ -18,6 +18,10 @@
 
 struct replay {
 	bool check;
+	__u64 end_check_ts;		/* compare with the kernel at this time (0: at the end) */
+	bool end_checked;
+	struct freemap_read *reads;	/* when the start free-page map read each pfn range */
+	size_t nr_reads;
 	struct trace_reader *r;
 	struct buddy_model *m;
 	struct replay_result *res;
@@ -109,6 +113,52 @@ static int model_opts(const struct trace_reader *r, const struct replay_opts *op
 	for (int i = 0; i < res->nr_mt; i++)
 		snprintf(res->mt_names[i], sizeof(res->mt_names[i]), "%s", tm.migratetypes[i]);
 	return 0;
+}
+
+/* When the start free-page map was read, by pfn range (older traces have none). */
+static void load_freemap_times(const struct trace_reader *r, struct replay *rp)
+{
+	const void *v;
+	__u32 len;
+
+	for (unsigned int i = 0; (v = trace_reader__meta(r, KMT_META_FREEMAP_TIMES, i, &len));
+	     i++) {
+		__u8 phase;
+
+		if (freemap_times__decode(v, len, &phase, &rp->reads, &rp->nr_reads))
+			continue;
+		if (phase == KMT_PHASE_START)
+			return;
+		free(rp->reads);
+		rp->reads = NULL;
+		rp->nr_reads = 0;
+	}
+}
+
+/*
+ * True when the start free-page map already shows the effect of event e: the
+ * programs are attached before the map is read, so the first events overlap it.
+ * The state of a pfn was sampled at about its place within its read's time span.
+ */
+static bool reflected_in_start_map(const struct replay *rp, const struct kmt_event *e)
+{
+	size_t lo = 0, hi = rp->nr_reads;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct freemap_read *rd = &rp->reads[mid];
+
+		if (e->ptr < rd->pfn) {
+			hi = mid;
+		} else if (e->ptr >= rd->pfn + rd->npfns) {
+			lo = mid + 1;
+		} else {
+			double f = (double)(e->ptr - rd->pfn) / (double)rd->npfns;
+
+			return e->ts < rd->t_begin + (__u64)(f * (rd->t_end - rd->t_begin));
+		}
+	}
+	return false;
 }
 
 /* Initial free pages from the start free-page map. */
@@ -260,6 +310,28 @@ static void compare_index(const char *text, struct replay_result *res)
 	}
 }
 
+static void end_check(struct replay *rp)
+{
+	size_t len;
+
+	rp->end_checked = true;
+	rp->res->have_end = compare_buddyinfo(rp->m, rp->res,
+		snapshot(rp->r, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, &len), rp->res->end);
+}
+
+/* When the end buddyinfo was read while still tracing (newer traces). */
+static __u64 end_buddyinfo_time(const struct trace_reader *r)
+{
+	__u64 t[2];
+	__u32 len;
+	const void *v = trace_reader__meta(r, KMT_META_END_BUDDYINFO_TIME, 0, &len);
+
+	if (!v || len != sizeof(t))
+		return 0;
+	memcpy(t, v, sizeof(t));
+	return t[0] + (t[1] - t[0]) / 2;
+}
+
 static bool is_page_event(__u32 type)
 {
 	return type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG;
@@ -282,6 +354,7 @@ static int replay_events(struct replay *rp, const struct replay_opts *opts, char
 	int n, err;
 
 	while ((n = trace_reader__next(rp->r, &e)) > 0) {
+		rp->res->events_read++;
 		if (!rp->t0)
 			next = (rp->t0 = e.ts) + opts->interval_ns;
 		while (opts->interval_ns && e.ts >= next) {
@@ -289,8 +362,14 @@ static int replay_events(struct replay *rp, const struct replay_opts *opts, char
 				return err;
 			next += opts->interval_ns;
 		}
+		if (rp->end_check_ts && !rp->end_checked && e.ts >= rp->end_check_ts)
+			end_check(rp);
 		if (!is_page_event(e.type))
 			continue;
+		if (rp->nr_reads && reflected_in_start_map(rp, &e)) {
+			rp->res->skipped_in_map++;
+			continue;
+		}
 		buddy_model__apply(rp->m, &e);
 		rp->res->events++;
 	}
@@ -325,6 +404,8 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 	}
 	if (load_freemap(r, rp.m))
 		seterr(why, wl, "no start free-page map in the trace: the model starts empty", NULL);
+	load_freemap_times(r, &rp);
+	rp.end_check_ts = end_buddyinfo_time(r);
 	res->have_start = compare_buddyinfo(rp.m, res,
 		snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO, &len), res->start);
 	t = cpu_seconds();
@@ -340,13 +421,14 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 		res->samples[res->nr_samples - 1].t = st->t_last - rp.t0;
 		res->lost = st->lost;
 	}
-	res->have_end = compare_buddyinfo(rp.m, res,
-		snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, &len), res->end);
+	if (!rp.end_checked)
+		end_check(&rp);
 	compare_index(snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_EXTFRAG_INDEX, &len), res);
 	res->stats = *buddy_model__stats(rp.m);
 	res->model_bytes = buddy_model__mem_bytes(rp.m);
 	res->model_pages = buddy_model__pages(rp.m);
 	buddy_model__free(rp.m);
+	free(rp.reads);
 	return err;
 }
 

@@ -69,6 +69,8 @@ struct replay_result {
 	struct replay_check_zone end[REPLAY_MAX_ZONES];		/* model at the end vs end buddyinfo */
 	bool have_start, have_end;
 	__u64 events;				/* page events applied */
+	__u64 events_read;			/* every event of the trace */
+	__u64 skipped_in_map;			/* page events the start free-page map reflects */
 	__u64 lost;				/* events the recording lost */
 	size_t model_bytes;
 	__u64 model_pages;

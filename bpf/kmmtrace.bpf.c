@@ -25,6 +25,7 @@ const volatile __u64 cgroup_id;
 const volatile __u32 cgroup_level;
 const volatile bool capture_stacks;
 const volatile __u64 events_mask = ~0ull;
+const volatile bool page_events_all = true;
 const volatile __u64 wake_bytes = 1 << 20;
 
 /* Calibration: events from calib_tid are folded into calib, not emitted. */
@@ -151,10 +152,19 @@ static __always_inline bool selected(struct cpu_state *cs, int type, __u64 *ctx,
 				     struct task_struct *t, __u64 id)
 {
 	__u32 tgid = id >> 32;
+	bool page = type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG;
 
+	/*
+	 * The collector does not trace its own slab, vmalloc and percpu use, but
+	 * in a system-wide trace its page events are kept: a model of the free
+	 * lists must see every page that changes hands (analyses can tell them
+	 * apart by pid, KMT_META_COLLECTOR_PID).
+	 */
 	if (tgid == self_tgid) {
 		if ((__u32)id == calib_tid && calib_tid)
 			calibrate(cs, type, ctx, t);
+		if (page && page_events_all)
+			return true;
 		count(cs, KMT_CNT_FILTERED);
 		return false;
 	}

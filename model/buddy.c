@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Reference model of the buddy allocator, replayed from page tracepoints.
- * Kernel references are to mm/page_alloc.c of 6.12 unless noted.
+ * Kernel references are to mm/page_alloc.c of linux-source-6.12 (Debian's,
+ * which carries the 6.15 __rmqueue_claim()/__rmqueue_steal() split) unless
+ * noted; 6.1 differences are named where they matter.
  *
  * State. One byte per pfn of every zone's span: the first pfn of each unit
  * (a naturally aligned block of 2^order pages) holds kind | mobility | order,
@@ -16,7 +18,15 @@
  * counts (free_area[order].nr_free per free_list[mt]), kept incrementally.
  * A free block is on the list of its pageblock's type, as 6.12 enforces in
  * __add_to_free_list() (before 6.10 a stolen block could sit on another
- * type's list; the model does not follow that).
+ * type's list, and __free_one_page() did not retype the buddy's pageblock
+ * when merging across pageblocks; the model does as 6.12 does).
+ *
+ * Initial state: every page allocated, origin unknown; free runs (the
+ * trace's free-page map) are freed into the buddy block by block, merging as
+ * __free_one_page() does. Pageblock types are not in the trace: a pageblock
+ * starts MIGRATE_MOVABLE, "unknown", until the caller sets it or an event
+ * shows it (below); a shown type on an unknown block is counted in
+ * mt_revealed, one that contradicts a known type in BUDDY_INC_MT_CHANGED.
  *
  * Events, and the kernel paths that fire them:
  *
@@ -43,7 +53,9 @@
  *	is the list, hence the pageblock's type: it corrects the model's.
  * mm_page_alloc(pfn, order, gfp, mt): __alloc_pages_noprof(), at the end:
  *	PCP -> ALLOC with mt (the allocation's migratetype). From a pcp list
- *	nothing else fires (__rmqueue_pcplist()).
+ *	nothing else fires (__rmqueue_pcplist()). A page still in the buddy
+ *	here was captured by compaction (compaction_capture()) or taken before
+ *	the free map was read: BUDDY_INC_ALLOC_FROM_BUDDY.
  * mm_page_alloc_extfrag(pfn, alloc_order, fallback_order, alloc_mt,
  *	fallback_mt): a fallback to another type's list. Since 6.10 it fires
  *	after the page is taken: __rmqueue_claim() -> try_to_steal_block()
@@ -61,15 +73,18 @@
  *	page event of the same CPU (a zone_locked of the same order and type in
  *	the same pageblock - at pfn itself when fallback_order >= pageblock
  *	order - means "before"). change_ownership is not in live traces (-1);
- *	the model then applies the kernel's own rule to its own counts.
+ *	the model then applies the kernel's own rule to its own counts
+ *	(origin-unknown pages in a Movable pageblock count as movable).
  *
  * What the model cannot see: pages compaction isolates from the buddy
  * (__isolate_free_page() via isolate_freepages_block()) and page reporting,
- * pcp pages alloc_pages_bulk() hands out, frees that miss the pcp lock
- * (free_one_page() without a drain), highatomic reservations and pageblock
- * isolation. They surface later as counted inconsistencies (free of a free
- * page, free of a pcp page, take of a block not free, type changed), each
- * repaired to the state the event implies.
+ * pcp pages alloc_pages_bulk() hands out, frees that bypass the pcp lists
+ * without a drain (free_one_page() when the pcp trylock fails, and
+ * __free_pages_core() of memory onlining or deferred init: the model keeps
+ * such pages in PCP), highatomic reservations and pageblock isolation. They
+ * surface later as counted inconsistencies (free of a free page, free of a
+ * pcp page, take of a block not free, type changed), each repaired to the
+ * state the event implies.
  *
  * What-if "no pcp lists" (opts.pcp false): frees merge at mm_page_free,
  * mm_page_alloc takes the page from the buddy, zone_locked only tells the
@@ -88,6 +103,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "buddy.h"
 
 #define PAGE_ALLOC_COSTLY_ORDER	3	/* include/linux/mmzone.h */
@@ -749,7 +765,9 @@ static bool claim_heuristic(const struct buddy_model *m, const struct bm_zone *z
 	if (!((unsigned int)e->arg >= m->pbo / 2 || e->mt != BUDDY_MT_MOVABLE))
 		return false;
 	free_pages = pb_free_pages(m, z, e->ptr);
-	movable = pb->nr_alloc[BUDDY_MOB_MOVABLE];
+	movable = pb->nr_alloc[BUDDY_MOB_MOVABLE];	/* PageLRU() || __PageMovable() */
+	if (pb->mt == BUDDY_MT_MOVABLE)		/* origin unknown: as its block's type */
+		movable += pb->nr_alloc[BUDDY_MOB_UNKNOWN];
 	if (e->mt == BUDDY_MT_MOVABLE)
 		alike = movable;
 	else if (pb->mt == BUDDY_MT_MOVABLE)
@@ -1585,11 +1603,14 @@ static int check_counts(struct check_ctx *c)
 	unsigned int o, mt;
 	__u64 i;
 
-	for (o = 0; o < m->nr_orders; o++)
-		for (mt = 0; mt < BUDDY_MAX_MT; mt++)
-			if (c->nr_free[o][mt] != z->nr_free[o][mt])
-				return bug(c, z->start, "order %u type %u: %llu free blocks, counted %llu",
-					   o, mt, ULL(c->nr_free[o][mt]), ULL(z->nr_free[o][mt]));
+	for (o = 0; o < m->nr_orders; o++) {
+		for (mt = 0; mt < BUDDY_MAX_MT; mt++) {
+			if (c->nr_free[o][mt] == z->nr_free[o][mt])
+				continue;
+			return bug(c, z->start, "order %u type %u: %llu free blocks, counted %llu",
+				   o, mt, ULL(c->nr_free[o][mt]), ULL(z->nr_free[o][mt]));
+		}
+	}
 	if (c->free_pages != z->free_pages || c->pcp_pages != z->pcp_pages ||
 	    c->alloc_pages != z->alloc_pages || c->unknown_pages != z->unknown_pages)
 		return bug(c, z->start, "free/pcp/alloc/unknown pages %llu/%llu/%llu/%llu, "

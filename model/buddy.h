@@ -27,6 +27,10 @@
  * struct buddy_model_stats and the model repairs itself to the state the
  * event implies. Some kinds are expected in every trace (see
  * buddy_inc_expected()).
+ *
+ * Cost: one byte per page of the zones' spans plus 10 bytes per pageblock
+ * (1.02 bytes per page with 512-page pageblocks); an event touches O(max
+ * order) bytes, except a pageblock type change (a pageblock's units).
  */
 #ifndef __KMT_BUDDY_H
 #define __KMT_BUDDY_H
@@ -59,10 +63,11 @@ enum buddy_mob {
  * Where mm_page_alloc_extfrag fires relative to the allocation it reports.
  * Before 6.10 __rmqueue_fallback() only moved the block to the new free list
  * and fired; __rmqueue_smallest() then took the page (zone_locked follows).
- * Since 6.10 (the "freelist migratetype hygiene" series, also in 6.12 with
- * the later __rmqueue_claim/__rmqueue_steal split) the page is already taken
- * when it fires. AUTO decides on the first ambiguous event by looking at the
- * next page event of the same CPU.
+ * Since 6.10 (the "freelist migratetype hygiene" series; also with the 6.15
+ * __rmqueue_claim/__rmqueue_steal split) the page is already taken when it
+ * fires. AUTO decides on the first ambiguous event by looking at the next
+ * page event of the same CPU; a caller that knows the kernel release can set
+ * the style instead.
  */
 enum buddy_extfrag_style {
 	BUDDY_EXTFRAG_AUTO = 0,
@@ -75,7 +80,7 @@ struct buddy_model_opts {
 	unsigned int nr_page_orders;	/* NR_PAGE_ORDERS (MAX_PAGE_ORDER + 1), 1..16 */
 	unsigned int pageblock_order;	/* < nr_page_orders */
 	unsigned int nr_migratetypes;	/* MIGRATE_TYPES, 3..8 */
-	bool pcp;			/* false: what-if "no pcp lists" (see buddy.c) */
+	bool pcp;			/* true: the kernel; false: what-if "no pcp lists" */
 	/*
 	 * The order besides 0..PAGE_ALLOC_COSTLY_ORDER that pcp lists hold:
 	 * HPAGE_PMD_ORDER with CONFIG_TRANSPARENT_HUGEPAGE (pcp_allowed_order()),
@@ -104,7 +109,8 @@ enum buddy_inc {
 	/* inconsistencies: lost events, silent kernel paths, or a model error */
 	BUDDY_INC_FREE_OF_FREE,		/* free of a page free in the buddy (compaction) */
 	BUDDY_INC_ALLOC_OF_ALLOC,	/* alloc of a page already allocated */
-	BUDDY_INC_ALLOC_FROM_BUDDY,	/* alloc of a buddy block no zone_locked took */
+	BUDDY_INC_ALLOC_FROM_BUDDY,	/* alloc of a free block: compaction capture, or
+					   taken before the free map was read */
 	BUDDY_INC_TAKE_NOT_FREE,	/* zone_locked/extfrag of a block not free */
 	BUDDY_INC_DRAIN_NOT_PCP,	/* drain of a page not in pcp */
 	BUDDY_INC_OUTSIDE_ZONES,	/* pfn range outside every zone (hotplug?) */

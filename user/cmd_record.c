@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "collector.h"
+#include "metalist.h"
 #include "commands.h"
 #include "sysinfo.h"
 #include "trace.h"
@@ -24,6 +26,13 @@ struct record {
 	bool quiet;
 	struct trace_writer *w;
 	struct collector *c;
+	/* the start snapshots, taken on a thread while events are drained */
+	pthread_t snap_thread;
+	bool snap_running;
+	volatile int snap_done;
+	int snap_err;
+	struct meta_list snap;
+	char snap_why[1024];
 	pid_t child;
 	int child_status;
 	int go_fd;		/* write end: releases the child */
@@ -346,6 +355,7 @@ static void write_start_meta(struct record *r, int argc, char **argv)
 		snprintf(filt + strlen(filt), sizeof(filt) - strlen(filt), "%scgroup=%s",
 			 filt[0] ? " " : "", r->copts.cgroup);
 	meta_text(r, KMT_META_FILTER, filt);
+	trace_writer__meta_add(r->w, KMT_META_COLLECTOR_PID, &(__u32){ getpid() }, sizeof(__u32));
 }
 
 static void write_end_meta(struct record *r, const struct kmt_counters *cnt)
@@ -361,6 +371,42 @@ static void write_end_meta(struct record *r, const struct kmt_counters *cnt)
 	trace_writer__meta_add(r->w, KMT_META_COUNTERS, cnt, sizeof(*cnt));
 	trace_writer__meta_add(r->w, KMT_META_PROG_STATS, ps, n * sizeof(ps[0]));
 	sysinfo__write_meta(r->w, KMT_PHASE_END, &sysinfo_opts, why, sizeof(why));
+}
+
+/*
+ * The start snapshots (free-page map, buddyinfo, ...) take ~0.4 s; they run on a
+ * thread after the programs are attached, so the events of that time are kept
+ * (the free-page map records when each part was read; replay sorts it out).
+ */
+static void *snapshot_thread(void *arg)
+{
+	struct record *r = arg;
+
+	r->snap_err = sysinfo__collect_meta(&r->snap, KMT_PHASE_START, &sysinfo_opts,
+					    r->snap_why, sizeof(r->snap_why));
+	__atomic_store_n(&r->snap_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Writes the start snapshots once taken; wait: block until they are. */
+static int finish_snapshots(struct record *r, bool wait)
+{
+	int e;
+
+	if (!r->snap_running || (!wait && !__atomic_load_n(&r->snap_done, __ATOMIC_ACQUIRE)))
+		return 0;
+	pthread_join(r->snap_thread, NULL);
+	r->snap_running = false;
+	if (r->snap_why[0] && r->copts.verbose)
+		fprintf(stderr, "kmmtrace record: note: %s\n", r->snap_why);
+	e = r->snap_err ? r->snap_err : meta_list__write(&r->snap, r->w);
+	if (!e)
+		e = trace_writer__meta_flush(r->w);
+	meta_list__free(&r->snap);
+	if (e)
+		fprintf(stderr, "kmmtrace record: failed to record the start snapshots: %s\n",
+			strerror(-e));
+	return e;
 }
 
 /* ---- progress and summary ---- */
@@ -462,6 +508,8 @@ static int record_loop(struct record *r)
 			break;
 		}
 		now = mono_ns();
+		if ((e = finish_snapshots(r, false)))
+			break;
 		if ((deadline && now >= deadline) || command_exited(r))
 			break;
 		if (now >= next_progress) {
@@ -476,7 +524,7 @@ static int record_start(struct record *r, int argc, char **argv)
 {
 	struct collector_sink sink = { r, sink_event, sink_cache, sink_task, sink_stack, sink_sym };
 	struct trace_writer_opts wopts = { .sz = sizeof(wopts) };
-	char err[512] = "", why[1024] = "";
+	char err[512] = "";
 	int e;
 
 	r->c = collector__new(&r->copts, &sink, err, sizeof(err));
@@ -490,9 +538,6 @@ static int record_start(struct record *r, int argc, char **argv)
 			strerror(-e));
 		return -1;
 	}
-	if (sysinfo__write_meta(r->w, KMT_PHASE_START, &sysinfo_opts, why, sizeof(why)) == 0 && why[0] &&
-	    r->copts.verbose)
-		fprintf(stderr, "kmmtrace record: note: %s\n", why);
 	r->t_start = mono_ns();
 	if (collector__attach(r->c, err, sizeof(err))) {
 		fprintf(stderr, "kmmtrace record: %s\n", err);
@@ -513,6 +558,11 @@ static int record_start(struct record *r, int argc, char **argv)
 			strerror(-e));
 		return -1;
 	}
+	if ((e = pthread_create(&r->snap_thread, NULL, snapshot_thread, r))) {
+		fprintf(stderr, "kmmtrace record: failed to start a thread: %s\n", strerror(e));
+		return -1;
+	}
+	r->snap_running = true;
 	if (stop_requested)
 		return -1;	/* interrupted while starting: the command never runs */
 	fprintf(stderr, "kmmtrace: recording to %s%s\n", r->output,
@@ -521,10 +571,41 @@ static int record_start(struct record *r, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * /proc/buddyinfo read while the programs are still attached, with the time:
+ * replay --check compares the model at that instant, so frees that happen
+ * between detaching and the end snapshots (RCU callbacks) do not count against it.
+ */
+static void end_buddyinfo(struct record *r)
+{
+	__u64 t[2] = { mono_ns(), 0 };
+	char *text = NULL, *item;
+	size_t len = 0;
+
+	if (sysinfo__read_file("/proc/buddyinfo", &text, &len))
+		return;
+	t[1] = mono_ns();
+	item = malloc(1 + sizeof(SYSINFO_SNAP_BUDDYINFO) + len);
+	if (item) {
+		item[0] = KMT_PHASE_END;
+		memcpy(item + 1, SYSINFO_SNAP_BUDDYINFO, sizeof(SYSINFO_SNAP_BUDDYINFO));
+		memcpy(item + 1 + sizeof(SYSINFO_SNAP_BUDDYINFO), text, len);
+		trace_writer__meta_add(r->w, KMT_META_SNAPSHOT, item,
+				       1 + sizeof(SYSINFO_SNAP_BUDDYINFO) + len);
+		trace_writer__meta_add(r->w, KMT_META_END_BUDDYINFO_TIME, t, sizeof(t));
+		free(item);
+	}
+	free(text);
+}
+
 static int record_finish(struct record *r)
 {
 	struct kmt_counters cnt = {};
-	int e = collector__stop(r->c), fe;
+	int e, fe;
+
+	end_buddyinfo(r);
+	e = collector__stop(r->c);
+	finish_snapshots(r, true);
 
 	if (e && !r->write_err)
 		fprintf(stderr, "kmmtrace record: failed to drain ring buffer: %s\n", strerror(-e));
@@ -574,9 +655,14 @@ int cmd_record(int argc, char **argv)
 		reap_command(&r);
 		if (r.cmd && ret == 0)
 			ret = r.child_status;
-	} else if (r.child > 0) {
-		close(r.go_fd);		/* the command exits without running */
-		reap_command(&r);
+	} else {
+		if (r.snap_running)
+			pthread_join(r.snap_thread, NULL);
+		meta_list__free(&r.snap);
+		if (r.child > 0) {
+			close(r.go_fd);		/* the command exits without running */
+			reap_command(&r);
+		}
 	}
 	collector__free(r.c);
 	trace_writer__free(r.w);

@@ -184,6 +184,9 @@ static void print_zone(const struct replay_cmd *c, const struct replay_result *r
 	if (k->have_index)
 		print_indices("  kernel's (debugfs)", k->kernel_frag_index, res->nr_orders);
 	print_indices("unusable index", s->unusable, res->nr_orders);
+	if (res->start[z].have_kernel)
+		printf("  at the start: the free-page map gives %+.2f %% free pages vs buddyinfo\n",
+		       res->start[z].err_free_pages * 100);
 	printf("  free pages %llu (kernel %llu, %+.2f %%), pcp pages %llu, largest order %d\n",
 	       (unsigned long long)s->free_pages, (unsigned long long)k->kernel_free_pages,
 	       k->err_free_pages * 100, (unsigned long long)s->pcp_pages, s->largest_order);
@@ -197,22 +200,30 @@ static void print_zone(const struct replay_cmd *c, const struct replay_result *r
 			printf(" %s %llu", res->mt_names[m],
 			       (unsigned long long)s->pageblocks_by_mt[m]);
 	printf("; mixed %llu\n", (unsigned long long)s->mixed_pageblocks);
-	if (c->check && k->have_kernel)
-		printf("  check: %s\n", zone_verdict(c, res, z) ? "FAIL" : "ok");
+	if (c->check && k->have_kernel) {
+		printf("  check: %s", zone_verdict(c, res, z) ? "FAIL" : "ok");
+		for (unsigned int o = c->tol_min_order; o < res->nr_orders; o++)
+			if (fabs(k->err_order[o]) * 100 > c->tol_order)
+				printf(" (order %u off by %+.1f %%)", o, k->err_order[o] * 100);
+		printf("\n");
+	}
 }
 
 static void print_plain(const struct replay_cmd *c, const struct replay_result *res)
 {
 	const struct buddy_model_stats *st = &res->stats;
 
-	printf("replay: %llu page events in %.3f s CPU (%.1f M events/s); model %.1f bytes "
-	       "per page of %llu pages\n", (unsigned long long)res->events, res->seconds,
-	       res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0,
+	printf("replay: %llu events read, %llu page events applied, in %.3f s CPU (%.1f M "
+	       "events/s); model %.1f bytes per page of %llu pages\n",
+	       (unsigned long long)res->events_read, (unsigned long long)res->events, res->seconds,
+	       res->seconds > 0 ? res->events_read / res->seconds / 1e6 : 0.0,
 	       res->model_pages ? (double)res->model_bytes / res->model_pages : 0.0,
 	       (unsigned long long)res->model_pages);
-	printf("trace: %.3f s, %zu samples, %llu events lost while recording\n",
+	printf("trace: %.3f s, %zu samples, %llu events lost while recording, %llu page events "
+	       "already in the start free-page map\n",
 	       res->nr_samples ? res->samples[res->nr_samples - 1].t / 1e9 : 0.0,
-	       res->nr_samples, (unsigned long long)res->lost);
+	       res->nr_samples, (unsigned long long)res->lost,
+	       (unsigned long long)res->skipped_in_map);
 	for (int z = 0; z < res->nr_zones; z++)
 		if (zone_selected(c, res, z) && res->zones[z].spanned)
 			print_zone(c, res, z);
@@ -303,9 +314,11 @@ static void print_json(const struct replay_cmd *c, const struct replay_result *r
 	const struct buddy_model_stats *st = &res->stats;
 	bool first = true;
 
-	printf("{\"events\":%llu,\"cpu_seconds\":%.6f,\"model_bytes\":%zu,\"model_pages\":%llu,"
+	printf("{\"events_read\":%llu,\"events\":%llu,\"skipped_in_start_map\":%llu,"
+	       "\"cpu_seconds\":%.6f,\"model_bytes\":%zu,\"model_pages\":%llu,"
 	       "\"lost\":%llu,\"nr_orders\":%u,\"pageblock_order\":%u,\"thp_order\":%u,"
-	       "\"zones\":[", (unsigned long long)res->events, res->seconds, res->model_bytes,
+	       "\"zones\":[", (unsigned long long)res->events_read, (unsigned long long)res->events,
+	       (unsigned long long)res->skipped_in_map, res->seconds, res->model_bytes,
 	       (unsigned long long)res->model_pages, (unsigned long long)res->lost,
 	       res->nr_orders, res->pageblock_order, res->thp_order);
 	for (int z = 0; z < res->nr_zones; z++) {

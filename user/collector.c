@@ -142,6 +142,8 @@ static int configure(struct collector *c, struct btf *btf, char *err, size_t err
 	ro->nr_pids = c->opts.nr_pids;
 	memcpy((void *)ro->pids, c->opts.pids, sizeof(c->opts.pids));
 	ro->capture_stacks = c->opts.stacks;
+	/* a system-wide trace keeps the collector's own page events (see selected()) */
+	ro->page_events_all = !c->opts.nr_pids && !c->opts.cgroup;
 	ro->events_mask = c->opts.events;
 	ro->wake_bytes = c->opts.ringbuf_bytes / 8;
 	return 0;

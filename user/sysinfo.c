@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
@@ -20,6 +21,7 @@
 #include <zlib.h>
 #include "gfp.h"
 #include "sysinfo.h"
+#include "metalist.h"
 #include "trace.h"
 
 #define TRACEFS_DIR	"/sys/kernel/tracing"
@@ -399,7 +401,48 @@ void freemap__free(struct freemap *fm)
 	if (!fm)
 		return;
 	free(fm->runs);
+	free(fm->reads);
 	memset(fm, 0, sizeof(*fm));
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int note_read(struct freemap *fm, __u64 pfn, __u64 npfns, __u64 t0, __u64 t1)
+{
+	size_t n = fm->nr_reads;
+	struct freemap_read *r;
+
+	/* capacity: 64, then doubling at every power of two from 64 on */
+	if (n == 0 || (n >= 64 && !(n & (n - 1)))) {
+		r = realloc(fm->reads, (n ? 2 * n : 64) * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		fm->reads = r;
+	}
+	fm->reads[fm->nr_reads++] = (struct freemap_read){ pfn, npfns, t0, t1 };
+	return 0;
+}
+
+int freemap_times__decode(const void *val, size_t len, __u8 *phase, struct freemap_read **reads,
+			  size_t *nr)
+{
+	const __u8 *p = val;
+
+	if (len < 8 || (len - 8) % sizeof(**reads))
+		return -EINVAL;
+	*phase = p[0];
+	*nr = (len - 8) / sizeof(**reads);
+	*reads = malloc(*nr ? *nr * sizeof(**reads) : 1);
+	if (!*reads)
+		return -ENOMEM;
+	memcpy(*reads, p + 8, *nr * sizeof(**reads));
+	return 0;
 }
 
 /* Adds the runs of KPF_BUDDY pages of flags[n], the flags of pfns base.. */
@@ -440,6 +483,8 @@ int freemap__scan(struct freemap *fm, const char *path)
 		return -ENOMEM;
 	}
 	for (;;) {
+		__u64 t0 = mono_ns();
+
 		r = pread(fd, flags, nr * sizeof(*flags), pfn * sizeof(*flags));
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -447,7 +492,9 @@ int freemap__scan(struct freemap *fm, const char *path)
 			err = r < 0 ? -errno : 0;
 			break;
 		}
-		err = freemap_block(fm, flags, r / sizeof(*flags), pfn);
+		err = note_read(fm, pfn, r / sizeof(*flags), t0, mono_ns());
+		if (!err)
+			err = freemap_block(fm, flags, r / sizeof(*flags), pfn);
 		pfn += r / sizeof(*flags);
 		if (err || r % sizeof(*flags))
 			break;
@@ -653,17 +700,17 @@ static int kconfig_read(struct strbuf *sb, const char *release, char *why, size_
 
 /* ---- metadata items ---- */
 
-static int meta_text(struct trace_writer *w, __u16 key, const char *s)
+static int meta_text(struct meta_list *w, __u16 key, const char *s)
 {
-	return trace_writer__meta_add(w, key, s, strlen(s));
+	return meta_list__add(w, key, s, strlen(s));
 }
 
-static int meta_u32(struct trace_writer *w, __u16 key, __u32 v)
+static int meta_u32(struct meta_list *w, __u16 key, __u32 v)
 {
-	return trace_writer__meta_add(w, key, &v, sizeof(v));
+	return meta_list__add(w, key, &v, sizeof(v));
 }
 
-static int meta_uname(struct trace_writer *w, const struct utsname *u, char *err, size_t errlen)
+static int meta_uname(struct meta_list *w, const struct utsname *u, char *err, size_t errlen)
 {
 	char *boot_id = NULL;
 	int ret;
@@ -685,7 +732,7 @@ static int meta_uname(struct trace_writer *w, const struct utsname *u, char *err
 	return ret;
 }
 
-static int meta_cpus_pages(struct trace_writer *w, const struct btf *btf, char *err,
+static int meta_cpus_pages(struct meta_list *w, const struct btf *btf, char *err,
 			   size_t errlen)
 {
 	int cpus = libbpf_num_possible_cpus(), sz;
@@ -710,7 +757,7 @@ static int meta_cpus_pages(struct trace_writer *w, const struct btf *btf, char *
 	return meta_u32(w, KMT_META_STRUCT_PAGE, sz);
 }
 
-static int meta_gfp(struct trace_writer *w, bool may_mount, char *err, size_t errlen)
+static int meta_gfp(struct meta_list *w, bool may_mount, char *err, size_t errlen)
 {
 	struct kmt_gfp_entry *t = NULL;
 	char why[256];
@@ -724,13 +771,13 @@ static int meta_gfp(struct trace_writer *w, bool may_mount, char *err, size_t er
 	}
 	if (!strstr(why, "print format"))
 		note(err, errlen, "%s", why);	/* a fallback: say so */
-	ret = trace_writer__meta_add(w, KMT_META_GFP_TABLE, t, n * sizeof(*t));
+	ret = meta_list__add(w, KMT_META_GFP_TABLE, t, n * sizeof(*t));
 	free(t);
 	return ret;
 }
 
 /* NR_PAGE_ORDERS from BTF (struct zone's free_area[]), checked against buddyinfo. */
-static int meta_orders(struct trace_writer *w, const struct btf *btf, char *err, size_t errlen)
+static int meta_orders(struct meta_list *w, const struct btf *btf, char *err, size_t errlen)
 {
 	struct buddy_row row;
 	int nr = -ENOENT, cols = 0;
@@ -754,7 +801,7 @@ static int meta_orders(struct trace_writer *w, const struct btf *btf, char *err,
 	return meta_u32(w, KMT_META_NR_PAGE_ORDERS, nr);
 }
 
-static int meta_migratetypes(struct trace_writer *w, const struct pagetype_info *pi)
+static int meta_migratetypes(struct meta_list *w, const struct pagetype_info *pi)
 {
 	char names[SYSINFO_MAX_MT * (SYSINFO_MT_NAME_LEN + 1)] = "";
 	size_t len = 0;
@@ -766,7 +813,7 @@ static int meta_migratetypes(struct trace_writer *w, const struct pagetype_info 
 }
 
 /* PAGEBLOCK_ORDER and MIGRATETYPES: /proc/pagetypeinfo, names from BTF as a fallback. */
-static int meta_pagetypes(struct trace_writer *w, const struct btf *btf, char *err,
+static int meta_pagetypes(struct meta_list *w, const struct btf *btf, char *err,
 			  size_t errlen)
 {
 	struct pagetype_info pi;
@@ -788,7 +835,7 @@ static int meta_pagetypes(struct trace_writer *w, const struct btf *btf, char *e
 }
 
 /* Every zone of /proc/zoneinfo, empty ones included (with zeros). */
-static int meta_zones(struct trace_writer *w, char *err, size_t errlen)
+static int meta_zones(struct meta_list *w, char *err, size_t errlen)
 {
 	struct kmt_zone_info *zones;
 	char *text = NULL;
@@ -808,12 +855,12 @@ static int meta_zones(struct trace_writer *w, char *err, size_t errlen)
 		note(err, errlen, "skipped zones: %s", nr > 0 ? "out of memory" : "unparsable");
 		return 0;
 	}
-	ret = trace_writer__meta_add(w, KMT_META_ZONES, zones, nr * sizeof(*zones));
+	ret = meta_list__add(w, KMT_META_ZONES, zones, nr * sizeof(*zones));
 	free(zones);
 	return ret;
 }
 
-static int meta_kconfig(struct trace_writer *w, const struct utsname *u, char *err,
+static int meta_kconfig(struct meta_list *w, const struct utsname *u, char *err,
 			size_t errlen)
 {
 	struct strbuf sb = {};
@@ -842,7 +889,7 @@ static int meta_kconfig(struct trace_writer *w, const struct utsname *u, char *e
 	return meta_u32(w, KMT_META_PREEMPT_RT, rt);
 }
 
-static int meta_start(struct trace_writer *w, const struct sysinfo_opts *opts, char *err,
+static int meta_start(struct meta_list *w, const struct sysinfo_opts *opts, char *err,
 		      size_t errlen)
 {
 	const char *version = opts && opts->tool_version ? opts->tool_version : "unknown";
@@ -882,7 +929,7 @@ static const struct snapshot_src {
 	{ SYSINFO_SNAP_UNUSABLE_INDEX,	"extfrag/unusable_index", true },
 };
 
-static int meta_snapshot(struct trace_writer *w, __u8 phase, const char *name, const char *path,
+static int meta_snapshot(struct meta_list *w, __u8 phase, const char *name, const char *path,
 			 char *err, size_t errlen)
 {
 	size_t nlen = strlen(name), len;
@@ -902,13 +949,13 @@ static int meta_snapshot(struct trace_writer *w, __u8 phase, const char *name, c
 	item[0] = phase;
 	memcpy(item + 1, name, nlen + 1);
 	memcpy(item + 1 + nlen + 1, text, len);
-	ret = trace_writer__meta_add(w, KMT_META_SNAPSHOT, item, 1 + nlen + 1 + len);
+	ret = meta_list__add(w, KMT_META_SNAPSHOT, item, 1 + nlen + 1 + len);
 	free(item);
 	free(text);
 	return ret;
 }
 
-static int meta_snapshots(struct trace_writer *w, __u8 phase, bool may_mount, char *err,
+static int meta_snapshots(struct meta_list *w, __u8 phase, bool may_mount, char *err,
 			  size_t errlen)
 {
 	const char *dbg = NULL;
@@ -935,7 +982,7 @@ static int meta_snapshots(struct trace_writer *w, __u8 phase, bool may_mount, ch
 	return ret;
 }
 
-static int meta_freemap(struct trace_writer *w, __u8 phase, char *err, size_t errlen)
+static int meta_freemap(struct meta_list *w, __u8 phase, char *err, size_t errlen)
 {
 	struct freemap fm;
 	void *buf = NULL;
@@ -948,15 +995,22 @@ static int meta_freemap(struct trace_writer *w, __u8 phase, char *err, size_t er
 		return ret == -ENOMEM ? ret : 0;
 	}
 	ret = freemap__encode(&fm, phase, &buf, &len);
+	if (!ret) {
+		ret = meta_list__add(w, KMT_META_FREEMAP, buf, len);
+		free(buf);
+	}
+	if (!ret && (buf = calloc(1, 8 + fm.nr_reads * sizeof(*fm.reads)))) {
+		*(__u8 *)buf = phase;
+		memcpy((char *)buf + 8, fm.reads, fm.nr_reads * sizeof(*fm.reads));
+		ret = meta_list__add(w, KMT_META_FREEMAP_TIMES, buf,
+				     8 + fm.nr_reads * sizeof(*fm.reads));
+		free(buf);
+	}
 	freemap__free(&fm);
-	if (ret)
-		return ret;
-	ret = trace_writer__meta_add(w, KMT_META_FREEMAP, buf, len);
-	free(buf);
 	return ret;
 }
 
-int sysinfo__write_meta(struct trace_writer *w, enum kmt_phase phase,
+int sysinfo__collect_meta(struct meta_list *w, enum kmt_phase phase,
 			const struct sysinfo_opts *opts, char *err, size_t errlen)
 {
 	bool may_mount = !(opts && opts->no_mount);
@@ -970,5 +1024,17 @@ int sysinfo__write_meta(struct trace_writer *w, enum kmt_phase phase,
 		ret = meta_snapshots(w, phase, may_mount, err, errlen);
 	if (!ret && !(opts && opts->no_freemap))
 		ret = meta_freemap(w, phase, err, errlen);
+	return ret;
+}
+
+int sysinfo__write_meta(struct trace_writer *w, enum kmt_phase phase,
+			const struct sysinfo_opts *opts, char *err, size_t errlen)
+{
+	struct meta_list l = {};
+	int ret = sysinfo__collect_meta(&l, phase, opts, err, errlen);
+
+	if (!ret)
+		ret = meta_list__write(&l, w);
+	meta_list__free(&l);
 	return ret;
 }

@@ -51,6 +51,10 @@ struct trace_writer;
  */
 int sysinfo__write_meta(struct trace_writer *w, enum kmt_phase phase,
 			const struct sysinfo_opts *opts, char *err, size_t errlen);
+/* The same items gathered in memory (thread-safe: touches no writer). */
+struct meta_list;
+int sysinfo__collect_meta(struct meta_list *l, enum kmt_phase phase,
+			  const struct sysinfo_opts *opts, char *err, size_t errlen);
 
 /*
  * Where tracefs / debugfs are mounted; mounts them at /sys/kernel/tracing and
@@ -111,12 +115,32 @@ struct freemap_run {
 	__u64 len;
 };
 
+/*
+ * When each block of /proc/kpageflags was read (CLOCK_MONOTONIC, the clock of
+ * event timestamps): the state of pfn p was sampled at about
+ * t_begin + (p - pfn) / npfns * (t_end - t_begin). A replay uses it to skip
+ * events the map already reflects. Stored as KMT_META_FREEMAP_TIMES: u8 phase,
+ * 7 bytes of padding, then these records (little-endian).
+ */
+struct freemap_read {
+	__u64 pfn;
+	__u64 npfns;
+	__u64 t_begin;
+	__u64 t_end;
+};
+
 struct freemap {
 	struct freemap_run *runs;
 	size_t nr;
 	size_t cap;
 	__u64 nr_pfns;			/* pfns scanned */
+	struct freemap_read *reads;	/* by freemap__scan */
+	size_t nr_reads;
 };
+
+/* A KMT_META_FREEMAP_TIMES value into a malloc'ed array. 0 or -EINVAL. */
+int freemap_times__decode(const void *val, size_t len, __u8 *phase, struct freemap_read **reads,
+			  size_t *nr);
 
 /* Scans /proc/kpageflags (path NULL) or another file of u64 page flags. */
 int freemap__scan(struct freemap *fm, const char *path);

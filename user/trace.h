@@ -48,6 +48,10 @@ enum kmt_meta_key {
 	KMT_META_FILTER = 25,		/* text: pid/cgroup filters in force */
 	KMT_META_STACKS = 26,		/* u32: 1 when stacks were captured */
 	KMT_META_ERRORS = 27,		/* text: problems met while recording, one per line */
+	KMT_META_FREEMAP_TIMES = 28,	/* u8 phase, 7 pad, struct freemap_read[] (sysinfo.h) */
+	KMT_META_COLLECTOR_PID = 29,	/* u32: the recorder's own pid (only its page events are in) */
+	KMT_META_END_BUDDYINFO_TIME = 30, /* u64 t_begin, t_end: when the first END buddyinfo was
+					   * read, still tracing (CLOCK_MONOTONIC) */
 	KMT_META_MAX,
 };
 

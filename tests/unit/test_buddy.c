@@ -490,6 +490,89 @@ TEST(buddy_extfrag_auto_before)
 	buddy_model__free(m);
 }
 
+/*
+ * AUTO, fallback below pageblock order, before 6.10: the zone_locked that
+ * follows takes the smallest moved block of the pageblock, not the
+ * fallback block itself. Pageblock 2 (N+1024): an order-3 block at N+1032
+ * and an order-0 page at N+1025 are free; the fallback reports the order-3
+ * block, __rmqueue_smallest() then takes N+1025.
+ */
+TEST(buddy_extfrag_auto_before_small)
+{
+	struct buddy_model *m = mk(true, BUDDY_EXTFRAG_AUTO);
+	struct kmt_event e = { .type = LOCKED, .ptr = N + 1025, .order = 0, .mt = U, .arg = 1,
+			       .cpu = 1 };
+
+	ASSERT_TRUE(m);
+	buddy_model__add_free_run(m, N + 1025, 1);
+	buddy_model__add_free_run(m, N + 1032, 8);
+	ASSERT_EQ(extfrag(m, 1, N + 1032, 0, 3, U, M), 0);
+	ASSERT_EQ(buddy_model__apply(m, &e), 0);
+	CHECK(m);
+	ASSERT_EQ(buddy_model__stats(m)->extfrag_style, BUDDY_EXTFRAG_BEFORE_ALLOC);
+	ASSERT_EQ(unit(m, N + 1025).state, BUDDY_PCP);
+	ASSERT_EQ(unit(m, N + 1032).state, BUDDY_FREE);
+	/*
+	 * 9 free pages; the 503 others, origin unknown in a Movable pageblock,
+	 * count as movable: alike = 512 - (9 + 503) = 0, 9 < 256: no claim.
+	 */
+	ASSERT_EQ(buddy_model__stats(m)->steals, 1);
+	ASSERT_EQ(inc_total(m), 0);
+	buddy_model__free(m);
+}
+
+/* AUTO: an extfrag whose CPU stays silent is decided "after" in time. */
+TEST(buddy_extfrag_auto_timeout)
+{
+	struct buddy_model *m = mk(true, BUDDY_EXTFRAG_AUTO);
+	int i;
+
+	ASSERT_TRUE(m);
+	buddy_model__add_free_run(m, N, 1024);
+	ASSERT_EQ(extfrag(m, 1, N, 0, 3, U, M), 0);
+	for (i = 0; i < 1024; i++)
+		ev(m, FREE, N + 2048 + i, 0, 0);	/* cpu 0 */
+	ASSERT_EQ(buddy_model__stats(m)->extfrag_style, BUDDY_EXTFRAG_AUTO);
+	ev(m, FREE, N + 3072, 0, 0);
+	CHECK(m);
+	ASSERT_EQ(buddy_model__stats(m)->extfrag_style, BUDDY_EXTFRAG_AFTER_ALLOC);
+	ASSERT_EQ(unit(m, N).state, BUDDY_PCP);
+	buddy_model__free(m);
+}
+
+/*
+ * mm_page_free_batched follows mm_page_free for the same folio: nothing to
+ * do. Without mm_page_free (not recorded), the page is freed with the order
+ * of its allocation. Without THPs on pcp lists, an order-9 free merges now.
+ */
+TEST(buddy_free_batched)
+{
+	struct buddy_model_opts o = { .sz = sizeof(o), .nr_page_orders = 11, .pageblock_order = 9,
+				      .nr_migratetypes = 5, .pcp = true };
+	struct buddy_model *m = buddy_model__new(&o, test_zones, 3, NULL);
+
+	ASSERT_TRUE(m);
+	buddy_model__add_free_run(m, N, 1024);
+	APPLY(m, 0, LOCKED, N, 2, M);
+	APPLY(m, 0, ALLOC, N, 2, M);
+	APPLY(m, 0, FREE, N, 2, 0);
+	APPLY(m, 0, KMT_EV_PAGE_FREE_BATCHED, N, 0, 0);
+	ASSERT_EQ(zst(m, Z_NORMAL).pcp_pages, 4);
+	APPLY(m, 0, LOCKED, N + 4, 2, M);
+	APPLY(m, 0, ALLOC, N + 4, 2, M);
+	APPLY(m, 0, KMT_EV_PAGE_FREE_BATCHED, N + 4, 0, 0);
+	ASSERT_EQ(zst(m, Z_NORMAL).pcp_pages, 8);
+	APPLY(m, 0, DRAIN, N, 2, M);
+	APPLY(m, 0, DRAIN, N + 4, 2, M);
+	APPLY(m, 0, LOCKED, N + 512, 9, M);
+	APPLY(m, 0, ALLOC, N + 512, 9, M);
+	APPLY(m, 0, FREE, N + 512, 9, 0);
+	ASSERT_EQ(zst(m, Z_NORMAL).pcp_pages, 0);
+	ASSERT_EQ(nfree(m, Z_NORMAL, 10), 1);
+	ASSERT_EQ(inc_total(m), 0);
+	buddy_model__free(m);
+}
+
 /* AUTO on a 6.10+ stream: extfrag is the take, mm_page_alloc follows. */
 TEST(buddy_extfrag_auto_after)
 {
