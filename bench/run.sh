@@ -105,3 +105,26 @@ lratio() { awk -v a="$1" -v b="$2" '{ if ($a != "nan" && $b + 0 > 0) print $a / 
 echo "kmmtrace record: slowdown $(lratio 2 1)x"
 [ $have_perf = 1 ] && echo "perf record:     slowdown $(lratio 3 1)x"
 echo "events per run: $("$K" info -j "$OUT/lsr.kmt" | tr ',{}' '\n\n\n' | awk -F: '$1 == "\"events\"" {print $2}')"
+
+echo "== replay: the same recording in kmmtrace and perf (both attached at once)"
+# 20 s of mixed work, page events: kmmtrace replay (full buddy model) vs perf kmem --page stat
+if [ $have_perf = 1 ]; then
+	perf record -q -a -e kmem:mm_page_alloc,kmem:mm_page_free,kmem:mm_page_free_batched,kmem:mm_page_alloc_zone_locked,kmem:mm_page_pcpu_drain,kmem:mm_page_alloc_extfrag \
+		-o "$OUT/replay.perf" -- "$K" record -q -e page -o "$OUT/replay.kmt" -- \
+		sh -c "for i in 1 2 3; do $K workload -q mixed; $K workload -q churn --seconds 2 >/dev/null; done" \
+		2>/dev/null
+	t() { /usr/bin/time -o "$OUT/time.txt" -f "%e %M" "$@" >/dev/null 2>&1 || true; tail -1 "$OUT/time.txt"; }
+	best() {	# fastest of 3 runs: wall seconds and peak RSS (KB)
+		for i in 1 2 3; do t "$@"; done | sort -g | head -1
+	}
+	read -r pt pm < <(best perf kmem -i "$OUT/replay.perf" --page stat)
+	read -r kt km < <(best "$K" replay -i 0 "$OUT/replay.kmt")
+	kev=$("$K" replay -j -i 0 "$OUT/replay.kmt" 2>/dev/null | tr ',{}' '\n\n\n' | awk -F: '$1 == "\"events_read\"" {print $2}')
+	pev=$(perf script -i "$OUT/replay.perf" 2>/dev/null | wc -l)
+	awk -v pt="$pt" -v pm="$pm" -v kt="$kt" -v km="$km" -v ke="$kev" -v pe="$pev" 'BEGIN {
+		printf "perf kmem --page stat: %d events in %.2f s (%.2f M events/s), %.0f MB peak\n", pe, pt, pe / pt / 1e6, pm / 1024
+		printf "kmmtrace replay:       %d events in %.2f s (%.2f M events/s), %.0f MB peak\n", ke, kt, ke / kt / 1e6, km / 1024
+		printf "kmmtrace runs the full buddy model over every page event; perf kmem counts "
+		printf "mm_page_alloc/free\n"
+		printf "ratio: %.1fx the rate, %.1fx less time\n", (ke / kt) / (pe / pt), pt / kt }'
+fi

@@ -295,6 +295,9 @@ static void json_zone(const struct replay_cmd *c, const struct replay_result *re
 		if (k->have_index) {
 			printf(",");
 			json_ints("fragmentation_index", k->kernel_frag_index, res->nr_orders);
+			printf(",");
+			json_ints("fragmentation_index_of_counts", k->index_from_kernel_counts,
+				  res->nr_orders);
 		}
 		printf(",\"err_free_pages\":%.6f,\"check\":\"%s\"}", k->err_free_pages,
 		       zone_verdict(c, res, z) ? "fail" : "ok");
@@ -336,6 +339,44 @@ static void print_json(const struct replay_cmd *c, const struct replay_result *r
 		printf("%s\"%s\":%llu", i ? "," : "", buddy_inc_name(i),
 		       (unsigned long long)st->inc[i]);
 	printf("},\"invariant_error\":\"%s\"}\n", res->check_err);
+}
+
+static void whatif_row(const char *name, long long base, long long alt)
+{
+	printf("  %-28s %12lld %12lld %+12lld\n", name, base, alt, alt - base);
+}
+
+/* The same trace replayed as recorded and with the changed parameter, side by side. */
+static void print_whatif(const struct replay_cmd *c, const struct replay_result *base,
+			 const struct replay_result *alt)
+{
+	char what[64], name[32];
+
+	snprintf(what, sizeof(what), "%s%s%s", c->opts.no_pcp ? "no per-CPU lists" : "",
+		 c->opts.no_pcp && c->opts.pageblock_order >= 0 ? ", " : "",
+		 c->opts.pageblock_order >= 0 ? "another pageblock order" : "");
+	printf("\nwhat-if (%s), at the end of the trace:\n", what);
+	for (int z = 0; z < base->nr_zones; z++) {
+		const struct replay_zone_sample *b = &base->samples[base->nr_samples - 1].zone[z];
+		const struct replay_zone_sample *a = &alt->samples[alt->nr_samples - 1].zone[z];
+
+		if (!zone_selected(c, base, z) || !base->zones[z].spanned)
+			continue;
+		printf(" node %u zone %s %28s %12s %12s\n", base->zones[z].node,
+		       base->zones[z].name, "as recorded", "what-if", "difference");
+		whatif_row("free pages (buddy)", b->free_pages, a->free_pages);
+		whatif_row("pcp pages", b->pcp_pages, a->pcp_pages);
+		for (unsigned int o = 0; o < base->nr_orders; o++) {
+			snprintf(name, sizeof(name), "free blocks order %u", o);
+			whatif_row(name, b->nr_free[o], a->nr_free[o]);
+		}
+		whatif_row("THP-order free blocks", b->thp_blocks, a->thp_blocks);
+		whatif_row("fragmentation index (THP)", b->frag_index[base->thp_order],
+			   a->frag_index[base->thp_order]);
+		whatif_row("unusable index (THP)", b->unusable[base->thp_order],
+			   a->unusable[base->thp_order]);
+		whatif_row("mixed pageblocks", b->mixed_pageblocks, a->mixed_pageblocks);
+	}
 }
 
 /* The plot shows the selected zone, or the zone with the most pages. */
@@ -384,6 +425,16 @@ int cmd_replay(int argc, char **argv)
 		print_json(&c, &res);
 	else
 		print_plain(&c, &res);
+	if (!c.json && (c.opts.no_pcp || c.opts.pageblock_order >= 0)) {
+		struct replay_opts as_recorded = c.opts;
+		struct replay_result base;
+
+		as_recorded.no_pcp = false;
+		as_recorded.pageblock_order = -1;
+		if (replay__run(r, &as_recorded, false, &base, why, sizeof(why)) == 0)
+			print_whatif(&c, &base, &res);
+		replay_result__free(&base);
+	}
 	for (int z = 0; c.check && z < res.nr_zones; z++)
 		bad |= zone_selected(&c, &res, z) && zone_verdict(&c, &res, z);
 	if (c.check && (bad || res.check_err[0] || !res.have_end)) {
