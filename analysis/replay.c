@@ -17,6 +17,8 @@
 #include "tracemeta.h"
 
 struct replay {
+	struct blame *blame;
+	__u64 last_sample_t;
 	bool check;
 	__u64 end_check_ts;		/* compare with the kernel at this time (0: at the end) */
 	bool end_checked;
@@ -231,6 +233,10 @@ static int take_sample(struct replay *rp, __u64 t)
 	}
 	s = &res->samples[res->nr_samples++];
 	s->t = t;
+	if (rp->blame) {
+		blame__sample(rp->blame, rp->m, t - rp->last_sample_t);
+		rp->last_sample_t = t;
+	}
 	if (rp->check && !res->check_err[0])
 		buddy_model__check(rp->m, res->check_err, sizeof(res->check_err));
 	for (int z = 0; z < res->nr_zones; z++)
@@ -332,6 +338,28 @@ static __u64 end_buddyinfo_time(const struct trace_reader *r)
 	return t[0] + (t[1] - t[0]) / 2;
 }
 
+static int movable_mt(const struct replay_result *res)
+{
+	for (int i = 0; i < res->nr_mt; i++)
+		if (!strcmp(res->mt_names[i], "Movable"))
+			return i;
+	return BUDDY_MT_MOVABLE;
+}
+
+static void keep_blame(struct replay *rp)
+{
+	size_t n = 0;
+	const struct blame_site *s = rp->blame ? blame__sites(rp->blame, &n) : NULL;
+
+	if (!s || !n)
+		return;
+	rp->res->blame = malloc(n * sizeof(*s));
+	if (rp->res->blame) {
+		memcpy(rp->res->blame, s, n * sizeof(*s));
+		rp->res->nr_blame = n;
+	}
+}
+
 static bool is_page_event(__u32 type)
 {
 	return type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG;
@@ -370,6 +398,8 @@ static int replay_events(struct replay *rp, const struct replay_opts *opts, char
 			rp->res->skipped_in_map++;
 			continue;
 		}
+		if (rp->blame)
+			blame__event(rp->blame, &e);
 		buddy_model__apply(rp->m, &e);
 		rp->res->events++;
 	}
@@ -405,6 +435,7 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 	if (load_freemap(r, rp.m))
 		seterr(why, wl, "no start free-page map in the trace: the model starts empty", NULL);
 	load_freemap_times(r, &rp);
+	rp.blame = blame__new(r, movable_mt(res), res->pageblock_order);
 	rp.end_check_ts = end_buddyinfo_time(r);
 	res->have_start = compare_buddyinfo(rp.m, res,
 		snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO, &len), res->start);
@@ -414,13 +445,11 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 		err = replay_events(&rp, opts, why, wl);
 	res->seconds = cpu_seconds() - t;
 	buddy_model__flush(rp.m);
+	st = trace_reader__stats(r);
 	if (!err)
-		err = take_sample(&rp, res->nr_samples ? res->samples[res->nr_samples - 1].t : 0);
-	if (!err && res->nr_samples && rp.t0) {
-		st = trace_reader__stats(r);
-		res->samples[res->nr_samples - 1].t = st->t_last - rp.t0;
-		res->lost = st->lost;
-	}
+		err = take_sample(&rp, rp.t0 && st->t_last > rp.t0 ? st->t_last - rp.t0 : 0);
+	res->lost = st->lost;
+	keep_blame(&rp);
 	if (!rp.end_checked)
 		end_check(&rp);
 	compare_index(snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_EXTFRAG_INDEX, &len), res);
@@ -429,11 +458,15 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 	res->model_pages = buddy_model__pages(rp.m);
 	buddy_model__free(rp.m);
 	free(rp.reads);
+	blame__free(rp.blame);
 	return err;
 }
 
 void replay_result__free(struct replay_result *res)
 {
+	free(res->blame);
+	res->blame = NULL;
+	res->nr_blame = 0;
 	free(res->samples);
 	res->samples = NULL;
 	res->nr_samples = 0;

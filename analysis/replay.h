@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include "blame.h"
 #include "buddy.h"
 #include "trace.h"
 
@@ -76,6 +77,8 @@ struct replay_result {
 	__u64 model_pages;
 	double seconds;				/* CPU time of the replay loop */
 	char check_err[256];			/* a model invariant broken (--check) */
+	struct blame_site *blame;		/* sites by pageblock-seconds */
+	size_t nr_blame;
 };
 
 /* Replays r from its start; 0 or a negative errno with why filled. */

@@ -209,6 +209,26 @@ static void print_zone(const struct replay_cmd *c, const struct replay_result *r
 	}
 }
 
+static void print_blame(const struct replay_result *res)
+{
+	size_t shown = 0;
+
+	printf("\nmixed pageblocks, by who put unmovable/reclaimable pages there "
+	       "(pageblock-seconds, pages at the end, allocations, fallbacks):\n");
+	for (size_t i = 0; i < res->nr_blame && shown < 10; i++) {
+		const struct blame_site *b = &res->blame[i];
+
+		if (!b->pageblock_seconds && !b->fallbacks)
+			continue;
+		printf("  %10.2f %8llu %8llu %6llu  %s\n", b->pageblock_seconds,
+		       (unsigned long long)b->pages_now, (unsigned long long)b->allocs,
+		       (unsigned long long)b->fallbacks, b->name);
+		shown++;
+	}
+	if (!shown)
+		printf("  none\n");
+}
+
 static void print_plain(const struct replay_cmd *c, const struct replay_result *res)
 {
 	const struct buddy_model_stats *st = &res->stats;
@@ -231,6 +251,7 @@ static void print_plain(const struct replay_cmd *c, const struct replay_result *
 	       "%llu, pageblock types revealed %llu\n", (unsigned long long)st->fallbacks,
 	       (unsigned long long)st->claims, (unsigned long long)st->steals,
 	       (unsigned long long)st->failed_allocs, (unsigned long long)st->mt_revealed);
+	print_blame(res);
 	printf("inconsistencies:");
 	for (int i = 0; i < BUDDY_INC_MAX; i++)
 		if (st->inc[i])
@@ -239,6 +260,20 @@ static void print_plain(const struct replay_cmd *c, const struct replay_result *
 	printf("\n");
 	if (res->check_err[0])
 		printf("%s\n", res->check_err);
+}
+
+static void json_str_out(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
 }
 
 static void json_u64s(const char *key, const __u64 *v, unsigned int n)
@@ -338,7 +373,20 @@ static void print_json(const struct replay_cmd *c, const struct replay_result *r
 	for (int i = 0; i < BUDDY_INC_MAX; i++)
 		printf("%s\"%s\":%llu", i ? "," : "", buddy_inc_name(i),
 		       (unsigned long long)st->inc[i]);
-	printf("},\"invariant_error\":\"%s\"}\n", res->check_err);
+	printf("},\"blame\":[");
+	for (size_t i = 0, n = 0; i < res->nr_blame && n < 50; i++) {
+		const struct blame_site *b = &res->blame[i];
+
+		if (!b->pageblock_seconds && !b->fallbacks)
+			continue;
+		printf("%s{\"site\":", n++ ? "," : "");
+		json_str_out(b->name);
+		printf(",\"pageblock_seconds\":%.6f,\"pages_at_end\":%llu,\"allocs\":%llu,"
+		       "\"fallbacks\":%llu}", b->pageblock_seconds,
+		       (unsigned long long)b->pages_now, (unsigned long long)b->allocs,
+		       (unsigned long long)b->fallbacks);
+	}
+	printf("],\"invariant_error\":\"%s\"}\n", res->check_err);
 }
 
 static void whatif_row(const char *name, long long base, long long alt)
