@@ -280,12 +280,27 @@ static bool compare_buddyinfo(const struct buddy_model *m, const struct replay_r
 	return n > 0;
 }
 
-/* debugfs extfrag_index: "Node 0, zone   Normal -1.000 -1.000 ... 0.953" */
-static void compare_index(const char *text, struct replay_result *res)
+/* One zone's row of a debugfs extfrag file: "-1.000 0.953 ..." into x1000 integers. */
+static void parse_index_row(const char *p, unsigned int nr_orders, int *out)
 {
-	const char *line = text;
+	for (unsigned int o = 0; o < nr_orders; o++) {
+		double v;
+		int used;
 
-	while (line && *line) {
+		if (sscanf(p, "%lf%n", &v, &used) != 1)
+			break;
+		p += used;
+		out[o] = (int)(v * 1000 + (v < 0 ? -0.5 : 0.5));
+	}
+}
+
+/*
+ * debugfs extfrag/extfrag_index or unusable_index ("Node 0, zone   Normal -1.000
+ * ..."): the kernel's own values, next to our formula on the kernel's own end counts.
+ */
+static void compare_index(const char *text, struct replay_result *res, bool unusable)
+{
+	for (const char *line = text; line && *line;) {
 		char zone[32];
 		unsigned int node;
 		int off = 0;
@@ -293,22 +308,24 @@ static void compare_index(const char *text, struct replay_result *res)
 		if (sscanf(line, "Node %u, zone %31s%n", &node, zone, &off) == 2) {
 			for (int z = 0; z < res->nr_zones; z++) {
 				struct replay_check_zone *c = &res->end[z];
-				const char *p = line + off;
 
-				if (res->zones[z].node != node || strcmp(res->zones[z].name, zone))
+				if (res->zones[z].node != node || strcmp(res->zones[z].name, zone) ||
+				    !c->have_kernel)
 					continue;
+				parse_index_row(line + off, res->nr_orders,
+						unusable ? c->kernel_unusable : c->kernel_frag_index);
 				for (unsigned int o = 0; o < res->nr_orders; o++) {
-					double v;
-					int used;
-
-					if (sscanf(p, "%lf%n", &v, &used) != 1)
-						break;
-					p += used;
-					c->kernel_frag_index[o] = (int)(v * 1000 + (v < 0 ? -0.5 : 0.5));
-					c->index_from_kernel_counts[o] = buddy__fragmentation_index(
-						c->kernel_nr_free, res->nr_orders, o);
+					if (unusable)
+						c->unusable_from_kernel_counts[o] = buddy__unusable_index(
+							c->kernel_nr_free, res->nr_orders, o);
+					else
+						c->index_from_kernel_counts[o] = buddy__fragmentation_index(
+							c->kernel_nr_free, res->nr_orders, o);
 				}
-				c->have_index = c->have_kernel;
+				if (unusable)
+					c->have_unusable = true;
+				else
+					c->have_index = true;
 			}
 		}
 		line = strchr(line, '\n');
@@ -452,7 +469,12 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 	keep_blame(&rp);
 	if (!rp.end_checked)
 		end_check(&rp);
-	compare_index(snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_EXTFRAG_INDEX, &len), res);
+	compare_index(snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_EXTFRAG_INDEX, &len), res, false);
+	compare_index(snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_UNUSABLE_INDEX, &len), res, true);
+	for (int z = 0; z < res->nr_zones && z < REPLAY_MAX_ZONES; z++)
+		for (int mt = 0; mt < res->nr_mt; mt++)
+			for (unsigned int o = 0; o < res->nr_orders; o++)
+				res->end_free_by_mt[z][mt][o] = buddy_model__nr_free(rp.m, z, o, mt);
 	res->stats = *buddy_model__stats(rp.m);
 	res->model_bytes = buddy_model__mem_bytes(rp.m);
 	res->model_pages = buddy_model__pages(rp.m);

@@ -53,6 +53,9 @@ struct replay_check_zone {
 	bool have_index;			/* debugfs extfrag_index at the end */
 	int kernel_frag_index[BUDDY_MAX_ORDERS];
 	int index_from_kernel_counts[BUDDY_MAX_ORDERS];	/* our formula on the kernel's counts */
+	bool have_unusable;			/* debugfs unusable_index at the end */
+	int kernel_unusable[BUDDY_MAX_ORDERS];
+	int unusable_from_kernel_counts[BUDDY_MAX_ORDERS];
 };
 
 struct replay_result {
@@ -77,6 +80,7 @@ struct replay_result {
 	__u64 model_pages;
 	double seconds;				/* CPU time of the replay loop */
 	char check_err[256];			/* a model invariant broken (--check) */
+	__u64 end_free_by_mt[REPLAY_MAX_ZONES][BUDDY_MAX_MT][BUDDY_MAX_ORDERS];
 	struct blame_site *blame;		/* sites by pageblock-seconds */
 	size_t nr_blame;
 };

@@ -18,6 +18,7 @@ struct replay_cmd {
 	double tol_order;	/* % */
 	unsigned int tol_min_order;
 	const char *zone;	/* only this zone name */
+	__u32 orders;		/* bit per order shown in text output */
 	const char *plot;
 	const char *path;
 };
@@ -38,6 +39,7 @@ static const char replay_usage[] =
 	"      --tolerance-order PCT free blocks per order, orders >= --min-order (default 5)\n"
 	"      --min-order N        lowest order --check compares (default 3)\n"
 	"      --zone NAME          only zones named NAME (DMA, DMA32, Normal, ...)\n"
+	"      --orders LIST        only these orders in the text tables (3-10, 0,9)\n"
 	"      --no-pcp             what-if: no per-CPU page lists (frees go to the buddy)\n"
 	"      --pageblock-order N  what-if: another pageblock order\n"
 	"      --plot FILE.svg      free blocks per order and indices over time, as SVG\n"
@@ -45,7 +47,7 @@ static const char replay_usage[] =
 	"  -h, --help               this help\n";
 
 enum { OPT_CHECK = 256, OPT_TOL_FREE, OPT_TOL_ORDER, OPT_MIN_ORDER, OPT_ZONE, OPT_NO_PCP,
-       OPT_PB_ORDER, OPT_PLOT };
+       OPT_PB_ORDER, OPT_PLOT, OPT_ORDERS };
 
 static int parse_double(const char *opt, const char *arg, double *out)
 {
@@ -57,6 +59,33 @@ static int parse_double(const char *opt, const char *arg, double *out)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* "3-10" or "0,3,9": a bit per order. */
+static int parse_orders(const char *arg, __u32 *mask)
+{
+	const char *p = arg;
+
+	*mask = 0;
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p || a < 0 || a > 31)
+			return -EINVAL;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a || b > 31)
+				return -EINVAL;
+		}
+		for (long o = a; o <= b; o++)
+			*mask |= 1u << o;
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -EINVAL;
+	}
+	return *mask ? 0 : -EINVAL;
 }
 
 static int replay_opt(struct replay_cmd *c, int opt, const char *arg)
@@ -85,6 +114,12 @@ static int replay_opt(struct replay_cmd *c, int opt, const char *arg)
 		c->opts.pageblock_order = v;
 		return 0;
 	case OPT_PLOT: c->plot = arg; return 0;
+	case OPT_ORDERS:
+		if (parse_orders(arg, &c->orders)) {
+			fprintf(stderr, "kmmtrace replay: bad --orders '%s' (e.g. 3-10 or 0,9)\n", arg);
+			return -EINVAL;
+		}
+		return 0;
 	case 'j': c->json = true; return 0;
 	case 'h': fputs(replay_usage, stdout); return 1;
 	default: fputs(replay_usage, stderr); return -EINVAL;
@@ -103,6 +138,7 @@ static int replay_parse(struct replay_cmd *c, int argc, char **argv)
 		{ "no-pcp", no_argument, NULL, OPT_NO_PCP },
 		{ "pageblock-order", required_argument, NULL, OPT_PB_ORDER },
 		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "orders", required_argument, NULL, OPT_ORDERS },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -114,6 +150,7 @@ static int replay_parse(struct replay_cmd *c, int argc, char **argv)
 	c->tol_free = 1;
 	c->tol_order = 5;
 	c->tol_min_order = 3;
+	c->orders = ~0u;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1)
 		if ((e = replay_opt(c, opt, optarg)))
@@ -148,21 +185,25 @@ static int zone_verdict(const struct replay_cmd *c, const struct replay_result *
 	return 0;
 }
 
-static void print_orders(const char *label, const __u64 *v, unsigned int n)
+static void print_orders(__u32 mask, const char *label, const __u64 *v, unsigned int n)
 {
 	printf("  %-22s", label);
 	for (unsigned int o = 0; o < n; o++)
-		printf(" %7llu", (unsigned long long)v[o]);
+		if (mask & (1u << o))
+			printf(" %7llu", (unsigned long long)v[o]);
 	printf("\n");
 }
 
-static void print_indices(const char *label, const int *v, unsigned int n)
+static void print_indices(__u32 mask, const char *label, const int *v, unsigned int n)
 {
 	printf("  %-22s", label);
 	for (unsigned int o = 0; o < n; o++)
-		printf(" %7.3f", v[o] / 1000.0);
+		if (mask & (1u << o))
+			printf(" %7.3f", v[o] / 1000.0);
 	printf("\n");
 }
+
+
 
 static void print_zone(const struct replay_cmd *c, const struct replay_result *res, int z)
 {
@@ -175,15 +216,28 @@ static void print_zone(const struct replay_cmd *c, const struct replay_result *r
 	       (unsigned long long)res->zones[z].present);
 	printf("  %-22s", "order");
 	for (unsigned int o = 0; o < res->nr_orders; o++)
-		printf(" %7u", o);
+		if (c->orders & (1u << o))
+			printf(" %7u", o);
 	printf("\n");
-	print_orders("free blocks (model)", s->nr_free, res->nr_orders);
+	print_orders(c->orders, "free blocks (model)", s->nr_free, res->nr_orders);
 	if (k->have_kernel)
-		print_orders("free blocks (kernel)", k->kernel_nr_free, res->nr_orders);
-	print_indices("fragmentation index", s->frag_index, res->nr_orders);
+		print_orders(c->orders, "free blocks (kernel)", k->kernel_nr_free, res->nr_orders);
+	print_indices(c->orders, "fragmentation index", s->frag_index, res->nr_orders);
 	if (k->have_index)
-		print_indices("  kernel's (debugfs)", k->kernel_frag_index, res->nr_orders);
-	print_indices("unusable index", s->unusable, res->nr_orders);
+		print_indices(c->orders, "  kernel's (debugfs)", k->kernel_frag_index, res->nr_orders);
+	print_indices(c->orders, "unusable index", s->unusable, res->nr_orders);
+	if (k->have_unusable)
+		print_indices(c->orders, "  kernel's (debugfs)", k->kernel_unusable, res->nr_orders);
+	for (int m = 0; m < res->nr_mt; m++) {
+		char label[40];
+		bool any = false;
+
+		for (unsigned int o = 0; o < res->nr_orders; o++)
+			any |= res->end_free_by_mt[z][m][o] != 0;
+		snprintf(label, sizeof(label), "  %s", res->mt_names[m]);
+		if (any)
+			print_orders(c->orders, label, res->end_free_by_mt[z][m], res->nr_orders);
+	}
 	if (res->start[z].have_kernel)
 		printf("  at the start: the free-page map gives %+.2f %% free pages vs buddyinfo\n",
 		       res->start[z].err_free_pages * 100);
@@ -323,6 +377,12 @@ static void json_zone(const struct replay_cmd *c, const struct replay_result *re
 	       (unsigned long long)res->zones[z].spanned,
 	       (unsigned long long)res->zones[z].present);
 	json_sample(res, &res->samples[res->nr_samples - 1].zone[z]);
+	printf(",\"end_free_by_migratetype\":{");
+	for (int m = 0; m < res->nr_mt; m++) {
+		printf("%s", m ? "," : "");
+		json_u64s(res->mt_names[m], res->end_free_by_mt[z][m], res->nr_orders);
+	}
+	printf("}");
 	if (k->have_kernel) {
 		printf(",\"kernel_end\":{\"free_pages\":%llu,",
 		       (unsigned long long)k->kernel_free_pages);
@@ -332,6 +392,13 @@ static void json_zone(const struct replay_cmd *c, const struct replay_result *re
 			json_ints("fragmentation_index", k->kernel_frag_index, res->nr_orders);
 			printf(",");
 			json_ints("fragmentation_index_of_counts", k->index_from_kernel_counts,
+				  res->nr_orders);
+		}
+		if (k->have_unusable) {
+			printf(",");
+			json_ints("unusable_index", k->kernel_unusable, res->nr_orders);
+			printf(",");
+			json_ints("unusable_index_of_counts", k->unusable_from_kernel_counts,
 				  res->nr_orders);
 		}
 		printf(",\"err_free_pages\":%.6f,\"check\":\"%s\"}", k->err_free_pages,

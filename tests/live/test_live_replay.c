@@ -82,6 +82,14 @@ TEST(live_replay_check_within_tolerance)
 			same += json_num(json_at(ki, o), 1) == json_num(json_at(ci, o), 2);
 		if (ki)
 			ASSERT_GE(same + 1, json_len(ki));
+		ki = json_get(k, "unusable_index");
+		ci = json_get(k, "unusable_index_of_counts");
+		same = 0;
+		for (size_t o = 0; ki && o < json_len(ki); o++)
+			same += json_num(json_at(ki, o), 1) == json_num(json_at(ci, o), 2);
+		if (ki)
+			ASSERT_GE(same + 1, json_len(ki));
+		ASSERT_TRUE(json_get(z, "end_free_by_migratetype") != NULL);
 	}
 	ASSERT_GT(json_num(json_get(j, "events"), 0), 1000);
 	ASSERT_STREQ(json_str(json_get(j, "invariant_error")), "");
