@@ -12,6 +12,7 @@
 #include "trace.h"
 
 static const char mts[] = "Unmovable\nMovable\nReclaimable\nHighAtomic\nIsolate";
+static const struct kmt_task *blame_task;	/* a task definition for write_trace */
 
 static void add_snapshot(struct trace_writer *w, __u8 phase, const char *name, const char *text)
 {
@@ -58,6 +59,8 @@ static int write_trace(const char *path, const struct kmt_event *ev, int n, cons
 		     "Node 0, zone   Normal      0      0      0      0      0      0      0      0"
 		     "      0      0      1 \n");
 	trace_writer__meta_flush(w);
+	if (blame_task)
+		trace_writer__add_task(w, blame_task);
 	for (int i = 0; i < n; i++)
 		trace_writer__add_event(w, &ev[i]);
 	trace_writer__flush(w);
@@ -218,4 +221,40 @@ TEST(replay_json_and_exit_status)
 	snprintf(cmd, sizeof(cmd), "%s replay --check %s > /dev/null 2>&1", kmt_test__binary(),
 		 path);
 	ASSERT_EQ(WEXITSTATUS(system(cmd)), 1);
+}
+
+TEST(replay_blame_mixed_pageblock)
+{
+	/*
+	 * pfn 0 comes off the Movable list (zone_locked reveals pageblock 0 as
+	 * Movable) and is allocated as Unmovable by task "blamer": the block is
+	 * mixed from t=1.1ms to the end of the trace (t=5ms). Blame is credited per
+	 * sampled interval in which the block is mixed at the sample: 4 x 1 ms.
+	 */
+	struct kmt_event ev[] = {
+		page_ev(1000000, KMT_EV_PAGE_ALLOC_ZONE_LOCKED, 0, 0, 1),
+		page_ev(1100000, KMT_EV_PAGE_ALLOC, 0, 0, 0),
+		page_ev(5000000, KMT_EV_TLB_FLUSH, 0, 0, 0),	/* the trace goes on to 5 ms */
+	};
+	struct kmt_task task = { .tgid = 42, .tid = 42, .comm = "blamer" };
+	struct replay_result res;
+	char path[512];
+
+	for (int i = 0; i < 3; i++)
+		ev[i].tid = ev[i].tgid = 42;
+	snprintf(path, sizeof(path), "%s/blame.kmt", kmt_test__tmpdir());
+	blame_task = &task;
+	ASSERT_EQ(write_trace(path, ev, 3, "Node 0, zone   Normal      1      1      1      1"
+			      "      1      1      1      1      1      1      0 \n"), 0);
+	blame_task = NULL;
+	ASSERT_EQ(replay_file(path, &res, 1000000), 0);
+	ASSERT_EQ(res.samples[res.nr_samples - 1].zone[0].mixed_pageblocks, 1);
+	ASSERT_GE(res.nr_blame, 1);
+	ASSERT_STREQ(res.blame[0].name, "comm blamer");
+	ASSERT_EQ(res.blame[0].allocs, 1);
+	ASSERT_EQ(res.blame[0].pages_now, 1);
+	/* samples at 2, 3, 4 ms and the end (5 ms), each crediting the 1 ms before it */
+	ASSERT_GE(res.blame[0].pageblock_seconds * 1e6, 3999);
+	ASSERT_LE(res.blame[0].pageblock_seconds * 1e6, 4001);
+	replay_result__free(&res);
 }
