@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "blame.h"
+#include "frames.h"
 
 struct owner {
 	__u64 pfn;		/* head of an unmovable/reclaimable allocation; 0: empty */
@@ -31,26 +32,6 @@ struct blame {
 	__u64 stamp_now;
 	struct blame_site *sorted;	/* last blame__sites() result */
 };
-
-/* Frames of the allocators themselves (and of tracing) are not allocation sites. */
-static const char *const internal[] = {
-	"bpf_", "__bpf", "__alloc_", "alloc_pages", "__folio_alloc", "folio_alloc",
-	"get_page_from_freelist", "__get_free_pages", "get_zeroed_page", "alloc_slab",
-	"allocate_slab", "new_slab", "___slab_alloc", "__slab_alloc", "kmem_cache_alloc",
-	"__kmalloc", "kmalloc", "__kmem_cache", "slab_alloc", "rmqueue", "__rmqueue",
-	"alloc_frozen", "__alloc_frozen", "__do_kmalloc", "kmalloc_large", "___kmalloc",
-	"refill_obj_stock", "obj_cgroup_charge",
-};
-
-static bool is_internal(const char *name)
-{
-	if (!name[0])
-		return true;	/* unresolved: a BPF program's own frame */
-	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
-		if (!strncmp(name, internal[i], strlen(internal[i])))
-			return true;
-	return false;
-}
 
 static size_t hash64(__u64 v)
 {
@@ -153,20 +134,10 @@ static void owner_del(struct blame *b, __u64 pfn)
 
 static void site_name(const struct blame *b, const struct kmt_event *e, char *buf, size_t len)
 {
-	const struct kmt_stack *s = e->stack_id >= 0 ? trace_reader__stack(b->r, e->stack_id) : NULL;
 	const struct kmt_task *t = trace_reader__task(b->r, e->tid);
 
-	for (__u32 i = 0; s && i < s->nr; i++) {
-		const struct kmt_sym *sym = trace_reader__sym(b->r, s->ips[i]);
-
-		if (sym && !is_internal(sym->name)) {
-			int n = snprintf(buf, len, "%.100s", sym->name);
-
-			if (sym->module[0] && n > 0 && (size_t)n < len)
-				snprintf(buf + n, len - n, " [%.50s]", sym->module);
-			return;
-		}
-	}
+	if (frames__site(b->r, e->stack_id, buf, len))
+		return;
 	if (t)
 		snprintf(buf, len, "comm %s", t->comm);
 	else

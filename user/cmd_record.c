@@ -2,6 +2,7 @@
 /* kmmtrace record: capture allocation events into a trace file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 #include "collector.h"
 #include "metalist.h"
 #include "commands.h"
@@ -325,6 +327,32 @@ static void write_cmdline(struct record *r, int argc, char **argv)
 	meta_text(r, KMT_META_CMDLINE, buf);
 }
 
+/* The NUMA node of every possible CPU (perf kmem's cross-node allocation count needs it). */
+static void write_cpu_nodes(struct record *r)
+{
+	int n = libbpf_num_possible_cpus();
+	__u32 *nodes = n > 0 ? calloc(n, sizeof(*nodes)) : NULL;
+
+	if (!nodes)
+		return;
+	for (int cpu = 0; cpu < n; cpu++) {
+		char path[96];
+		DIR *d;
+		struct dirent *de;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d", cpu);
+		d = opendir(path);
+		while (d && (de = readdir(d)))
+			if (!strncmp(de->d_name, "node", 4) && de->d_name[4] >= '0' &&
+			    de->d_name[4] <= '9')
+				nodes[cpu] = atoi(de->d_name + 4);
+		if (d)
+			closedir(d);
+	}
+	trace_writer__meta_add(r->w, KMT_META_CPU_NODES, nodes, n * sizeof(*nodes));
+	free(nodes);
+}
+
 static void write_start_meta(struct record *r, int argc, char **argv)
 {
 	struct kmt_event_status st[KMT_EV_MAX];
@@ -339,6 +367,7 @@ static void write_start_meta(struct record *r, int argc, char **argv)
 				  (rt.tv_nsec - mono.tv_nsec);
 	clk.start_mono = r->t_start;
 	write_cmdline(r, argc, argv);
+	write_cpu_nodes(r);
 	trace_writer__meta_add(r->w, KMT_META_CALIB, collector__calib(r->c),
 			       sizeof(struct kmt_calib));
 	trace_writer__meta_add(r->w, KMT_META_CLOCK, &clk, sizeof(clk));

@@ -50,6 +50,7 @@ enum kmt_meta_key {
 	KMT_META_ERRORS = 27,		/* text: problems met while recording, one per line */
 	KMT_META_FREEMAP_TIMES = 28,	/* u8 phase, 7 pad, struct freemap_read[] (sysinfo.h) */
 	KMT_META_COLLECTOR_PID = 29,	/* u32: the recorder's own pid (only its page events are in) */
+	KMT_META_CPU_NODES = 31,	/* u32 per possible CPU: its NUMA node */
 	KMT_META_END_BUDDYINFO_TIME = 30, /* u64 t_begin, t_end: when the first END buddyinfo was
 					   * read, still tracing (CLOCK_MONOTONIC) */
 	KMT_META_MAX,

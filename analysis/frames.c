@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Allocation sites from stacks: see frames.h. */
+#include <stdio.h>
+#include <string.h>
+#include "frames.h"
+
+static const char *const internal[] = {
+	"bpf_", "__bpf", "__alloc_", "alloc_pages", "__folio_alloc", "folio_alloc",
+	"get_page_from_freelist", "__get_free_pages", "get_zeroed_page", "alloc_slab",
+	"allocate_slab", "new_slab", "___slab_alloc", "__slab_alloc", "kmem_cache_alloc",
+	"__kmalloc", "kmalloc", "__kmem_cache", "slab_alloc", "rmqueue", "__rmqueue",
+	"alloc_frozen", "__alloc_frozen", "__do_kmalloc", "kmalloc_large", "___kmalloc",
+	"refill_obj_stock", "obj_cgroup_charge", "kfree", "kmem_cache_free", "free_",
+	"__free_", "slab_free", "__slab_free", "do_slab_free",
+};
+
+bool frames__internal(const char *name)
+{
+	if (!name[0])
+		return true;	/* unresolved: a BPF program's own frame */
+	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+		if (!strncmp(name, internal[i], strlen(internal[i])))
+			return true;
+	return false;
+}
+
+bool frames__site(const struct trace_reader *r, int stack_id, char *buf, size_t len)
+{
+	const struct kmt_stack *s = stack_id >= 0 ? trace_reader__stack(r, stack_id) : NULL;
+
+	for (__u32 i = 0; s && i < s->nr; i++) {
+		const struct kmt_sym *sym = trace_reader__sym(r, s->ips[i]);
+		int n;
+
+		if (!sym || frames__internal(sym->name))
+			continue;
+		n = snprintf(buf, len, "%.100s", sym->name);
+		if (sym->module[0] && n > 0 && (size_t)n < len)
+			snprintf(buf + n, len - n, " [%.50s]", sym->module);
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * kmmtrace report: see report.h. Slab totals follow perf kmem's
+ * evsel__process_alloc_event / _free_event (tools/perf/builtin-kmem.c): a free
+ * counts the last size allocated at its pointer, if the pointer was ever
+ * allocated in the trace, freed or not; page totals follow
+ * evsel__process_page_alloc_event / _free_event: mm_page_free only (a batched
+ * free is also an mm_page_free), failures counted among allocations.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "context.h"
+#include "frames.h"
+#include "gfp.h"
+#include "report.h"
+#include "tracemeta.h"
+
+/* A pointer (slab) or pfn (page) the trace allocated. */
+struct obj {
+	__u64 key;		/* ptr or pfn, + 1 (0: empty slot) */
+	__u64 ts;
+	__u32 last_alloc;	/* bytes_alloc of the last allocation here (perf's last_alloc) */
+	__u32 bytes_req;
+	__u32 group;
+	__u16 cpu;
+	__u8 live;
+	__u8 order;
+};
+
+struct obj_map {
+	struct obj *t;
+	size_t cap, len;
+};
+
+struct group_map {
+	__u64 *keys;		/* key + 1 per slot, 0 empty */
+	__u32 *idx;
+	size_t cap, len;
+	struct report_group_stat *g;
+	struct kmt_event *first;	/* an event of each group, to name it */
+	size_t nr, gcap;
+};
+
+struct run {
+	struct trace_reader *r;
+	const struct report_opts *opts;
+	struct report *rep;
+	struct tracemeta meta;
+	struct obj_map slab_objs, pages;
+	struct group_map slab_g, page_g, gfp_g;
+	__u32 reclaim_mask;
+	__u32 *cpu_node;
+	__u32 nr_cpu_node;
+	__u64 t_first, t_last;
+};
+
+static size_t hash64(__u64 v)
+{
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	return (size_t)(v ^ (v >> 33));
+}
+
+/* ---- object maps ---- */
+
+static struct obj *obj_slot(struct obj *t, size_t cap, __u64 key)
+{
+	size_t i = hash64(key) & (cap - 1);
+
+	while (t[i].key && t[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+/* The entry for key (created empty); NULL on ENOMEM. */
+static struct obj *obj_get(struct obj_map *m, __u64 key)
+{
+	struct obj *o;
+
+	if ((m->len + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1 << 16;
+		struct obj *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->t[i].key)
+				*obj_slot(n, cap, m->t[i].key) = m->t[i];
+		free(m->t);
+		m->t = n;
+		m->cap = cap;
+	}
+	o = obj_slot(m->t, m->cap, key + 1);
+	if (!o->key) {
+		o->key = key + 1;
+		m->len++;
+	}
+	return o;
+}
+
+static struct obj *obj_find(const struct obj_map *m, __u64 key)
+{
+	struct obj *o;
+
+	if (!m->cap)
+		return NULL;
+	o = obj_slot(m->t, m->cap, key + 1);
+	return o->key ? o : NULL;
+}
+
+/* ---- groups ---- */
+
+static int group_grow(struct group_map *gm)
+{
+	size_t cap = gm->cap ? gm->cap * 2 : 1024;
+	__u64 *keys = calloc(cap, sizeof(*keys));
+	__u32 *idx = calloc(cap, sizeof(*idx));
+
+	if (!keys || !idx) {
+		free(keys);
+		free(idx);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < gm->cap; i++) {
+		size_t j;
+
+		if (!gm->keys[i])
+			continue;
+		for (j = hash64(gm->keys[i]) & (cap - 1); keys[j]; j = (j + 1) & (cap - 1))
+			;
+		keys[j] = gm->keys[i];
+		idx[j] = gm->idx[i];
+	}
+	free(gm->keys);
+	free(gm->idx);
+	gm->keys = keys;
+	gm->idx = idx;
+	gm->cap = cap;
+	return 0;
+}
+
+static int group_new(struct group_map *gm, const struct kmt_event *e)
+{
+	if (gm->nr == gm->gcap) {
+		size_t cap = gm->gcap ? gm->gcap * 2 : 256;
+		void *g = realloc(gm->g, cap * sizeof(*gm->g));
+		void *f;
+
+		if (!g)
+			return -ENOMEM;
+		gm->g = g;
+		f = realloc(gm->first, cap * sizeof(*gm->first));
+		if (!f)
+			return -ENOMEM;
+		gm->first = f;
+		gm->gcap = cap;
+	}
+	memset(&gm->g[gm->nr], 0, sizeof(gm->g[0]));
+	gm->g[gm->nr].first_ts = e->ts;
+	gm->first[gm->nr] = *e;
+	return gm->nr++;
+}
+
+/* The group of key (created with e as its sample); -1 on ENOMEM. */
+static int group_of(struct group_map *gm, __u64 key, const struct kmt_event *e)
+{
+	size_t i;
+	int g;
+
+	if (key == ~0ull)
+		key = ~1ull;	/* key + 1 marks a used slot: keep it non-zero */
+	if ((gm->len + 1) * 2 > gm->cap && group_grow(gm))
+		return -1;
+	for (i = hash64(key + 1) & (gm->cap - 1); gm->keys[i]; i = (i + 1) & (gm->cap - 1))
+		if (gm->keys[i] == key + 1)
+			return gm->idx[i];
+	g = group_new(gm, e);
+	if (g < 0)
+		return -1;
+	gm->keys[i] = key + 1;
+	gm->idx[i] = g;
+	gm->len++;
+	return g;
+}
+
+static void group_map_free(struct group_map *gm)
+{
+	free(gm->keys);
+	free(gm->idx);
+	free(gm->g);
+	free(gm->first);
+	memset(gm, 0, sizeof(*gm));
+}
+
+/* ---- keys and names ---- */
+
+static const char *const ctx_classes[] = {
+	"process", "rcu", "preempt-off", "bh-off", "softirq", "hardirq", "nmi", "unknown",
+};
+
+static int ctx_index(__u32 ctx)
+{
+	const char *c = context__class(ctx);
+
+	for (int i = 0; i < 8; i++)
+		if (!strcmp(c, ctx_classes[i]))
+			return i;
+	return 7;
+}
+
+static __u64 comm_hash(const struct run *run, const struct kmt_event *e)
+{
+	const struct kmt_task *t = trace_reader__task(run->r, e->tid);
+	__u64 h = 1469598103934665603ull;
+
+	for (const char *c = t ? t->comm : "?"; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	return h;
+}
+
+/* The grouping key of an allocation event. */
+static __u64 group_key(const struct run *run, const struct kmt_event *e)
+{
+	switch (run->opts->group) {
+	case REPORT_BY_CALLSITE:
+		/* page events have no call site: the stack stands for it (or nothing) */
+		return e->call_site ? e->call_site :
+		       e->stack_id >= 0 ? (__u64)e->stack_id | (1ull << 62) : 1ull << 61;
+	case REPORT_BY_CACHE:
+		return e->type == KMT_EV_CACHE_ALLOC ? e->aux : (1ull << 63) | e->size2;
+	case REPORT_BY_GFP: return e->gfp;
+	case REPORT_BY_CONTEXT: return ctx_index(e->ctx);
+	case REPORT_BY_ORDER: return e->type == KMT_EV_PAGE_ALLOC ? (__u64)e->order : 0;
+	case REPORT_BY_PID: return e->tgid;
+	case REPORT_BY_COMM: return comm_hash(run, e);
+	}
+	return 0;
+}
+
+static void sym_name(const struct trace_reader *r, __u64 addr, char *buf, size_t len)
+{
+	const struct kmt_sym *s = trace_reader__sym(r, addr);
+
+	if (s && s->name[0])
+		snprintf(buf, len, "%.100s+0x%llx%s%.50s%s", s->name, (unsigned long long)s->offset,
+			 s->module[0] ? " [" : "", s->module, s->module[0] ? "]" : "");
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+}
+
+static void cache_name(const struct run *run, const struct kmt_event *e, char *buf, size_t len)
+{
+	const struct kmt_cache_def *d;
+
+	if (e->type == KMT_EV_PAGE_ALLOC) {
+		snprintf(buf, len, "pages");
+	} else if (e->type == KMT_EV_CACHE_ALLOC) {
+		d = trace_reader__cache(run->r, e->aux);
+		if (d && d->name[0])
+			snprintf(buf, len, "%s", d->name);
+		else
+			snprintf(buf, len, "cache 0x%llx", (unsigned long long)e->aux);
+	} else {
+		snprintf(buf, len, "kmalloc (%llu-byte objects)", (unsigned long long)e->size2);
+	}
+}
+
+/* The display name of a group from one of its events. */
+static void group_name(const struct run *run, const struct kmt_event *e, char *buf, size_t len)
+{
+	const struct kmt_task *t;
+
+	switch (run->opts->group) {
+	case REPORT_BY_CALLSITE:
+		if (e->call_site)
+			sym_name(run->r, e->call_site, buf, len);
+		else if (!frames__site(run->r, e->stack_id, buf, len))
+			snprintf(buf, len, "(no call site: record with -g)");
+		return;
+	case REPORT_BY_CACHE: cache_name(run, e, buf, len); return;
+	case REPORT_BY_GFP: gfp_format(run->meta.gfp, run->meta.nr_gfp, e->gfp, buf, len); return;
+	case REPORT_BY_CONTEXT: snprintf(buf, len, "%s", context__class(e->ctx)); return;
+	case REPORT_BY_ORDER:
+		snprintf(buf, len, e->type == KMT_EV_PAGE_ALLOC ? "order %d" : "slab", e->order);
+		return;
+	case REPORT_BY_PID: snprintf(buf, len, "%u", e->tgid); return;
+	case REPORT_BY_COMM:
+		t = trace_reader__task(run->r, e->tid);
+		snprintf(buf, len, "%s", t ? t->comm : "?");
+		return;
+	}
+}
+
+/* ---- filters ---- */
+
+static bool filter_match(const struct run *run, const struct report_filter *f,
+			 const struct kmt_event *e)
+{
+	char buf[200];
+
+	if (!strcmp(f->key, "pid"))
+		return e->tgid == strtoul(f->value, NULL, 10);
+	if (!strcmp(f->key, "cpu"))
+		return e->cpu == strtoul(f->value, NULL, 10);
+	if (!strcmp(f->key, "context"))
+		return !strcmp(context__class(e->ctx), f->value);
+	if (!strcmp(f->key, "comm")) {
+		const struct kmt_task *t = trace_reader__task(run->r, e->tid);
+
+		return t && !strcmp(t->comm, f->value);
+	}
+	if (!strcmp(f->key, "cache")) {
+		cache_name(run, e, buf, sizeof(buf));
+		return !strcmp(buf, f->value);
+	}
+	if (!strcmp(f->key, "callsite")) {
+		sym_name(run->r, e->call_site, buf, sizeof(buf));
+		return strstr(buf, f->value) != NULL;
+	}
+	if (!strcmp(f->key, "gfp")) {
+		gfp_format(run->meta.gfp, run->meta.nr_gfp, e->gfp, buf, sizeof(buf));
+		return strstr(buf, f->value) != NULL;
+	}
+	return false;
+}
+
+static bool selected(const struct run *run, const struct kmt_event *e)
+{
+	for (int i = 0; i < run->opts->nr_filters; i++)
+		if (!filter_match(run, &run->opts->filters[i], e))
+			return false;
+	return true;
+}
+
+/* ---- events ---- */
+
+static unsigned int life_bucket(__u64 ns)
+{
+	unsigned int b = 0;
+
+	while (ns > 1 && b < REPORT_LIFE_BUCKETS - 1) {
+		ns >>= 1;
+		b++;
+	}
+	return b;
+}
+
+static __u32 cpu_node(const struct run *run, __u32 cpu)
+{
+	return cpu < run->nr_cpu_node ? run->cpu_node[cpu] : 0;
+}
+
+/* GFP totals by flags, and the context x GFP class table, for slab and page allocations. */
+static void account_gfp_ctx(struct run *run, const struct kmt_event *e, __u64 bytes)
+{
+	struct report *rep = run->rep;
+	int g = group_of(&run->gfp_g, e->gfp, e), c = ctx_index(e->ctx);
+
+	if (g >= 0) {
+		run->gfp_g.g[g].allocs++;
+		run->gfp_g.g[g].bytes_alloc += bytes;
+	}
+	if (run->reclaim_mask && (e->gfp & run->reclaim_mask))
+		rep->ctx[c].reclaim++;
+	else if (run->reclaim_mask)
+		rep->ctx[c].atomic++;
+	else
+		rep->ctx[c].other++;
+}
+
+static void slab_alloc(struct run *run, const struct kmt_event *e)
+{
+	struct report_slab_totals *t = &run->rep->slab;
+	int g = group_of(&run->slab_g, group_key(run, e), e);
+	struct obj *o = e->ptr ? obj_get(&run->slab_objs, e->ptr) : NULL;
+	struct report_group_stat *gs;
+
+	t->nr_allocs++;
+	t->requested += e->size;
+	t->allocated += e->size2;
+	if (e->node >= 0 && (__u32)e->node != cpu_node(run, e->cpu))
+		t->nr_cross_allocs++;
+	account_gfp_ctx(run, e, e->size2);
+	if (!e->ptr || g < 0 || !o)
+		return;	/* perf counts failed allocations in the totals too */
+	gs = &run->slab_g.g[g];
+	gs->allocs++;
+	gs->bytes_req += e->size;
+	gs->bytes_alloc += e->size2;
+	gs->last_ts = e->ts;
+	*o = (struct obj){ .key = o->key, .ts = e->ts, .last_alloc = e->size2,
+			   .bytes_req = e->size, .group = g, .cpu = e->cpu, .live = 1 };
+}
+
+static void slab_free(struct run *run, const struct kmt_event *e)
+{
+	struct report_slab_totals *t = &run->rep->slab;
+	struct obj *o = obj_find(&run->slab_objs, e->ptr);
+	struct report_group_stat *gs;
+
+	t->nr_frees++;
+	if (!o) {
+		t->free_unmatched++;
+		return;
+	}
+	t->freed += o->last_alloc;	/* perf: even when this pointer was freed already */
+	gs = &run->slab_g.g[o->group];
+	if (!o->live)
+		return;
+	o->live = 0;
+	gs->frees++;
+	gs->bytes_freed += o->last_alloc;
+	gs->cross_cpu_frees += o->cpu != e->cpu;
+	gs->life[life_bucket(e->ts - o->ts)]++;
+}
+
+static void page_alloc(struct run *run, const struct kmt_event *e)
+{
+	struct report_page_totals *t = &run->rep->page;
+	__u64 bytes = (__u64)run->rep->page_size << e->order;
+	struct report_group_stat *gs;
+	struct obj *o;
+	int g;
+
+	t->nr_allocs++;
+	t->alloc_bytes += bytes;
+	if (e->ptr == ~0ull) {
+		t->nr_fails++;
+		t->fail_bytes += bytes;
+		return;
+	}
+	account_gfp_ctx(run, e, bytes);
+	if (e->order >= 0 && e->order < 16 && e->mt >= 0 && e->mt < 8)
+		t->by_order_mt[e->order][e->mt]++;
+	g = group_of(&run->page_g, group_key(run, e), e);
+	o = obj_get(&run->pages, e->ptr);
+	if (g < 0 || !o)
+		return;
+	gs = &run->page_g.g[g];
+	gs->allocs++;
+	gs->bytes_alloc += bytes;
+	gs->bytes_req += bytes;
+	gs->last_ts = e->ts;
+	*o = (struct obj){ .key = o->key, .ts = e->ts, .group = g, .cpu = e->cpu, .live = 1,
+			   .order = e->order };
+}
+
+static void page_free(struct run *run, const struct kmt_event *e)
+{
+	struct report_page_totals *t = &run->rep->page;
+	__u64 bytes = (__u64)run->rep->page_size << e->order;
+	struct obj *o = obj_find(&run->pages, e->ptr);
+	struct report_group_stat *gs;
+
+	t->nr_frees++;
+	t->free_bytes += bytes;
+	if (!o || !o->live) {	/* perf erases a page from its live tree when freed */
+		t->nr_nomatch++;
+		t->nomatch_bytes += bytes;
+		return;
+	}
+	o->live = 0;
+	gs = &run->page_g.g[o->group];
+	gs->frees++;
+	gs->bytes_freed += bytes;
+	gs->cross_cpu_frees += o->cpu != e->cpu;
+	gs->life[life_bucket(e->ts - o->ts)]++;
+}
+
+static void handle(struct run *run, const struct kmt_event *e)
+{
+	bool alloc = e->type == KMT_EV_KMALLOC || e->type == KMT_EV_CACHE_ALLOC ||
+		     e->type == KMT_EV_PAGE_ALLOC;
+
+	if (alloc && !selected(run, e)) {
+		run->rep->filtered_out++;
+		return;
+	}
+	switch (e->type) {
+	case KMT_EV_KMALLOC:
+	case KMT_EV_CACHE_ALLOC:
+		slab_alloc(run, e);
+		break;
+	case KMT_EV_KFREE:
+	case KMT_EV_CACHE_FREE:
+		slab_free(run, e);
+		break;
+	case KMT_EV_PAGE_ALLOC:
+		page_alloc(run, e);
+		break;
+	case KMT_EV_PAGE_FREE:
+		page_free(run, e);
+		break;
+	}
+}
+
+/* ---- the end ---- */
+
+static void finish_live(struct obj_map *m, struct group_map *gm, __u32 page_size, bool pages)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct obj *o = &m->t[i];
+		struct report_group_stat *g;
+
+		if (!o->key || !o->live)
+			continue;
+		g = &gm->g[o->group];
+		g->live++;
+		g->live_bytes += pages ? (__u64)page_size << o->order : o->last_alloc;
+		if (!g->oldest_live_ts || o->ts < g->oldest_live_ts)
+			g->oldest_live_ts = o->ts;
+	}
+}
+
+static void name_groups(struct run *run, struct group_map *gm)
+{
+	for (size_t i = 0; i < gm->nr; i++)
+		group_name(run, &gm->first[i], gm->g[i].key, sizeof(gm->g[i].key));
+}
+
+/* Hands a group table over to the report (the map keeps nothing). */
+static struct report_group_stat *take_groups(struct group_map *gm, size_t *n)
+{
+	struct report_group_stat *g = gm->g;
+
+	*n = gm->nr;
+	gm->g = NULL;
+	gm->nr = gm->gcap = 0;
+	return g;
+}
+
+/* u32 per CPU: its NUMA node (KMT_META_CPU_NODES), for perf's "cross CPU allocations". */
+static void load_cpu_nodes(struct run *run)
+{
+	__u32 len;
+	const void *v = trace_reader__meta(run->r, KMT_META_CPU_NODES, 0, &len);
+
+	if (!v || !len || len % 4 || !(run->cpu_node = malloc(len)))
+		return;
+	memcpy(run->cpu_node, v, len);
+	run->nr_cpu_node = len / 4;
+}
+
+static void setup(struct run *run)
+{
+	struct report *rep = run->rep;
+
+	tracemeta__load(run->r, &run->meta);
+	rep->page_size = run->meta.page_size ? run->meta.page_size : 4096;
+	rep->nr_mt = run->meta.nr_migratetypes < 8 ? run->meta.nr_migratetypes : 8;
+	for (int i = 0; i < rep->nr_mt; i++)
+		snprintf(rep->mt_names[i], sizeof(rep->mt_names[i]), "%s",
+			 run->meta.migratetypes[i]);
+	run->reclaim_mask = gfp_mask_of(run->meta.gfp, run->meta.nr_gfp, "__GFP_DIRECT_RECLAIM");
+	for (int i = 0; i < 8; i++)
+		snprintf(rep->ctx[i].context, sizeof(rep->ctx[i].context), "%s", ctx_classes[i]);
+	rep->nr_ctx = 8;
+	load_cpu_nodes(run);
+}
+
+int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,
+		char *why, size_t whylen)
+{
+	struct run run = { .r = r, .opts = opts, .rep = rep };
+	struct kmt_event e;
+	int n;
+
+	memset(rep, 0, sizeof(*rep));
+	setup(&run);
+	while ((n = trace_reader__next(r, &e)) > 0) {
+		if (!rep->events++)
+			run.t_first = e.ts;
+		run.t_last = e.ts > run.t_last ? e.ts : run.t_last;
+		handle(&run, &e);
+	}
+	if (n < 0)
+		snprintf(why, whylen, "failed to read the trace: %s", strerror(-n));
+	rep->seconds = (run.t_last - run.t_first) / 1e9;
+	finish_live(&run.slab_objs, &run.slab_g, rep->page_size, false);
+	finish_live(&run.pages, &run.page_g, rep->page_size, true);
+	name_groups(&run, &run.slab_g);
+	name_groups(&run, &run.page_g);
+	for (size_t i = 0; i < run.gfp_g.nr; i++)
+		gfp_format(run.meta.gfp, run.meta.nr_gfp, run.gfp_g.first[i].gfp,
+			   run.gfp_g.g[i].key, sizeof(run.gfp_g.g[i].key));
+	rep->slab_groups = take_groups(&run.slab_g, &rep->nr_slab_groups);
+	rep->page_groups = take_groups(&run.page_g, &rep->nr_page_groups);
+	rep->gfp_groups = take_groups(&run.gfp_g, &rep->nr_gfp_groups);
+	group_map_free(&run.slab_g);
+	group_map_free(&run.page_g);
+	group_map_free(&run.gfp_g);
+	free(run.slab_objs.t);
+	free(run.pages.t);
+	free(run.cpu_node);
+	return n < 0 ? n : 0;
+}
+
+void report__free(struct report *rep)
+{
+	free(rep->slab_groups);
+	free(rep->page_groups);
+	free(rep->gfp_groups);
+	memset(rep, 0, sizeof(*rep));
+}
+
+/* ---- sorting and helpers ---- */
+
+static const char *const group_names[] = {
+	[REPORT_BY_CALLSITE] = "callsite", [REPORT_BY_CACHE] = "cache", [REPORT_BY_GFP] = "gfp",
+	[REPORT_BY_CONTEXT] = "context", [REPORT_BY_ORDER] = "order", [REPORT_BY_PID] = "pid",
+	[REPORT_BY_COMM] = "comm",
+};
+
+int report__parse_group(const char *name, enum report_group *g)
+{
+	for (size_t i = 0; i < sizeof(group_names) / sizeof(group_names[0]); i++)
+		if (!strcmp(name, group_names[i])) {
+			*g = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *report__group_name(enum report_group g)
+{
+	return g < sizeof(group_names) / sizeof(group_names[0]) ? group_names[g] : "?";
+}
+
+__u64 report__life_pct(const struct report_group_stat *g, double pct)
+{
+	__u64 total = 0, seen = 0;
+
+	for (int b = 0; b < REPORT_LIFE_BUCKETS; b++)
+		total += g->life[b];
+	for (int b = 0; b < REPORT_LIFE_BUCKETS && total; b++) {
+		seen += g->life[b];
+		if (seen >= pct * total)
+			return 2ull << b;	/* the bucket's upper bound */
+	}
+	return 0;
+}
+
+/* Frag: internal fragmentation in per mille, as perf kmem's "frag" key. */
+static double sort_value(const struct report_group_stat *g, int key)
+{
+	switch (key) {
+	case 0: return g->allocs;
+	case 1: return g->bytes_req;
+	case 2: return g->bytes_alloc;
+	case 3: return g->bytes_alloc ? 1.0 - (double)g->bytes_req / g->bytes_alloc : 0;
+	case 4: return g->frees;
+	case 5: return g->live_bytes;
+	case 6: return g->live;
+	case 7: return g->cross_cpu_frees;
+	case 8: return report__life_pct(g, 0.5);
+	case 9: return g->oldest_live_ts ? -(double)g->oldest_live_ts : 0;	/* older first */
+	}
+	return 0;
+}
+
+static const char *const sort_keys[] = {
+	"allocs", "bytes_req", "bytes_alloc", "frag", "frees", "live_bytes", "live", "cross",
+	"lifetime", "age",
+};
+
+#define MAX_SORT_KEYS 8
+
+struct sort_spec {
+	int by[MAX_SORT_KEYS];
+	int sign[MAX_SORT_KEYS];
+	int nr;
+};
+
+static int cmp_groups(const void *a, const void *b, void *arg)
+{
+	const struct sort_spec *s = arg;
+
+	for (int i = 0; i < s->nr; i++) {
+		double x = sort_value(a, s->by[i]), y = sort_value(b, s->by[i]);
+
+		if (x != y)
+			return (x < y ? -1 : 1) * s->sign[i];
+	}
+	return strcmp(((const struct report_group_stat *)a)->key,
+		      ((const struct report_group_stat *)b)->key);
+}
+
+int report__sort(struct report_group_stat *g, size_t n, const char *keys, char *why,
+		 size_t whylen)
+{
+	char buf[256], *save = NULL, *tok;
+	struct sort_spec spec = { .nr = 0 };
+
+	snprintf(buf, sizeof(buf), "%s", keys);
+	for (tok = strtok_r(buf, ",", &save); tok && spec.nr < MAX_SORT_KEYS;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int sign = -1;	/* largest first, unless '+' */
+		size_t k;
+
+		if (*tok == '+' || *tok == '-')
+			sign = *tok++ == '+' ? 1 : -1;
+		for (k = 0; k < sizeof(sort_keys) / sizeof(sort_keys[0]); k++)
+			if (!strcmp(tok, sort_keys[k]))
+				break;
+		if (k == sizeof(sort_keys) / sizeof(sort_keys[0])) {
+			snprintf(why, whylen, "unknown sort key '%s' (allocs, bytes_req, "
+				 "bytes_alloc, frag, frees, live_bytes, live, cross, lifetime, age)",
+				 tok);
+			return -EINVAL;
+		}
+		spec.by[spec.nr] = k;
+		spec.sign[spec.nr++] = sign;
+	}
+	qsort_r(g, n, sizeof(*g), cmp_groups, &spec);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * kmmtrace report: slab and page allocations of a trace, totalled the way
+ * `perf kmem stat` totals them (so both tools agree on the same events) and
+ * grouped by call site, cache, GFP flags, context, order, pid or comm.
+ * A pure consumer of decoded events plus the trace's metadata.
+ */
+#ifndef __KMT_REPORT_H
+#define __KMT_REPORT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "trace.h"
+
+enum report_group {
+	REPORT_BY_CALLSITE,
+	REPORT_BY_CACHE,
+	REPORT_BY_GFP,
+	REPORT_BY_CONTEXT,
+	REPORT_BY_ORDER,
+	REPORT_BY_PID,
+	REPORT_BY_COMM,
+};
+
+#define REPORT_LIFE_BUCKETS 48	/* log2 ns */
+#define REPORT_MAX_FILTERS 8
+
+struct report_filter {
+	char key[16];		/* comm, pid, cpu, cache, callsite, gfp, context */
+	char value[64];
+};
+
+struct report_opts {
+	enum report_group group;
+	struct report_filter filters[REPORT_MAX_FILTERS];
+	int nr_filters;
+	double leak_min_age;	/* seconds; leaks older than this at the end */
+};
+
+/* One group of slab or page allocations. */
+struct report_group_stat {
+	char key[160];
+	__u64 allocs;
+	__u64 frees;			/* frees matched to an allocation of this group */
+	__u64 bytes_req;
+	__u64 bytes_alloc;
+	__u64 bytes_freed;
+	__u64 live;			/* allocations outstanding at the end */
+	__u64 live_bytes;
+	__u64 cross_cpu_frees;		/* freed on another CPU than allocated (perf: pingpong) */
+	__u64 first_ts, last_ts;
+	__u64 life[REPORT_LIFE_BUCKETS];	/* alloc -> free time, log2 ns */
+	__u64 oldest_live_ts;		/* of the allocations still live at the end */
+};
+
+/* perf kmem stat's summaries, with its definitions (tools/perf/builtin-kmem.c). */
+struct report_slab_totals {
+	__u64 nr_allocs;		/* kmalloc + kmem_cache_alloc events */
+	__u64 requested;
+	__u64 allocated;
+	__u64 freed;			/* frees of pointers allocated in the trace: last size there */
+	__u64 nr_cross_allocs;		/* node given and not the allocating CPU's node */
+	__u64 nr_frees;
+	__u64 free_unmatched;		/* frees of pointers never allocated in the trace */
+};
+
+struct report_page_totals {
+	__u64 nr_allocs, alloc_bytes;	/* every mm_page_alloc, failures included */
+	__u64 nr_frees, free_bytes;	/* mm_page_free */
+	__u64 nr_nomatch, nomatch_bytes;	/* frees of pages not allocated in the trace */
+	__u64 nr_fails, fail_bytes;
+	__u64 by_order_mt[16][8];	/* successful allocations */
+};
+
+struct report_ctx_row {
+	char context[16];		/* context class */
+	__u64 reclaim;			/* allocations that may enter direct reclaim */
+	__u64 atomic;			/* __GFP_HIGH or no reclaim at all */
+	__u64 other;
+};
+
+struct report {
+	struct report_slab_totals slab;
+	struct report_page_totals page;
+	struct report_group_stat *slab_groups;
+	size_t nr_slab_groups;
+	struct report_group_stat *page_groups;
+	size_t nr_page_groups;
+	struct report_group_stat *gfp_groups;	/* slab + page allocations by GFP flags */
+	size_t nr_gfp_groups;
+	struct report_ctx_row ctx[8];
+	int nr_ctx;
+	__u64 events;
+	__u64 filtered_out;
+	double seconds;				/* trace span */
+	__u32 page_size;
+	char mt_names[8][24];
+	int nr_mt;
+};
+
+int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,
+		char *why, size_t whylen);
+void report__free(struct report *rep);
+
+/* Sorts groups by keys ("-bytes_alloc,allocs", '+' ascending); -EINVAL with why. */
+int report__sort(struct report_group_stat *g, size_t n, const char *keys, char *why,
+		 size_t whylen);
+/* Lifetime percentile (0..1) of a group, in ns (bucket upper bound); 0 if no frees. */
+__u64 report__life_pct(const struct report_group_stat *g, double pct);
+int report__parse_group(const char *name, enum report_group *g);
+const char *report__group_name(enum report_group g);
+
+#endif /* __KMT_REPORT_H */

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* kmmtrace report: call sites, caches, GFP, context, orders; perf kmem stat's totals. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "report.h"
+
+struct report_cmd {
+	struct report_opts opts;
+	const char *sort;
+	int lines;
+	bool json;
+	bool leaks;
+	const char *path;
+};
+
+static const char report_usage[] =
+	"usage: kmmtrace report [OPTIONS] FILE\n"
+	"\n"
+	"Slab and page allocations of a trace: the totals `perf kmem stat` prints, with\n"
+	"its definitions, then allocations grouped by call site (or cache, GFP flags,\n"
+	"context, order, pid, comm): count, bytes requested and allocated, internal\n"
+	"fragmentation, frees, what is still live at the end, frees on another CPU,\n"
+	"lifetime; GFP flags used, and allocations by context and GFP class.\n"
+	"\n"
+	"  -s, --sort KEYS        comma-separated, largest first; '+key' smallest first\n"
+	"                         (allocs, bytes_req, bytes_alloc, frag, frees, live_bytes,\n"
+	"                         live, cross, lifetime, age; default -bytes_alloc)\n"
+	"  -g, --group-by KEY     callsite (default), cache, gfp, context, order, pid, comm\n"
+	"  -f, --filter KEY=VAL   only allocations with comm=, pid=, cpu=, cache=, context=,\n"
+	"                         callsite=SUBSTRING, gfp=SUBSTRING (repeatable: all must hold)\n"
+	"      --leaks            allocations still live at the end, by group, oldest first\n"
+	"      --min-age SECONDS  with --leaks: only groups whose oldest live one is older\n"
+	"  -n, --lines N          rows per table (default 20; 0: all)\n"
+	"  -j, --json             JSON\n"
+	"  -h, --help             this help\n";
+
+static int report_opt(struct report_cmd *c, int opt, char *arg)
+{
+	struct report_filter *f;
+	char *eq;
+
+	switch (opt) {
+	case 's': c->sort = arg; return 0;
+	case 'g':
+		if (report__parse_group(arg, &c->opts.group)) {
+			fprintf(stderr, "kmmtrace report: unknown group '%s'\n", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case 'f':
+		eq = strchr(arg, '=');
+		if (!eq || c->opts.nr_filters == REPORT_MAX_FILTERS) {
+			fprintf(stderr, "kmmtrace report: bad filter '%s' (KEY=VALUE)\n", arg);
+			return -EINVAL;
+		}
+		f = &c->opts.filters[c->opts.nr_filters++];
+		snprintf(f->key, sizeof(f->key), "%.*s", (int)(eq - arg), arg);
+		snprintf(f->value, sizeof(f->value), "%s", eq + 1);
+		return 0;
+	case 'L': c->leaks = true; return 0;
+	case 'a': c->opts.leak_min_age = atof(arg); return 0;
+	case 'n': c->lines = atoi(arg); return 0;
+	case 'j': c->json = true; return 0;
+	case 'h': fputs(report_usage, stdout); return 1;
+	default: fputs(report_usage, stderr); return -EINVAL;
+	}
+}
+
+static int report_parse(struct report_cmd *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sort", required_argument, NULL, 's' },
+		{ "group-by", required_argument, NULL, 'g' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "leaks", no_argument, NULL, 'L' },
+		{ "min-age", required_argument, NULL, 'a' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int opt, e;
+
+	c->sort = "-bytes_alloc";
+	c->lines = 20;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:g:f:n:jh", opts, NULL)) != -1)
+		if ((e = report_opt(c, opt, optarg)))
+			return e;
+	if (optind != argc - 1) {
+		fputs(report_usage, stderr);
+		return -EINVAL;
+	}
+	c->path = argv[optind];
+	return 0;
+}
+
+static double frag_pct(__u64 req, __u64 alloc)
+{
+	return alloc ? 100.0 - 100.0 * req / alloc : 0.0;	/* perf kmem's fragmentation() */
+}
+
+static void print_slab_summary(const struct report *rep)
+{
+	const struct report_slab_totals *t = &rep->slab;
+
+	printf("SUMMARY (SLAB allocator)\n========================\n");
+	printf("Total bytes requested: %llu\n", (unsigned long long)t->requested);
+	printf("Total bytes allocated: %llu\n", (unsigned long long)t->allocated);
+	printf("Total bytes freed:     %llu\n", (unsigned long long)t->freed);
+	if (t->allocated > t->freed)
+		printf("Net total bytes allocated: %llu\n",
+		       (unsigned long long)(t->allocated - t->freed));
+	printf("Total bytes wasted on internal fragmentation: %llu\n",
+	       (unsigned long long)(t->allocated - t->requested));
+	printf("Internal fragmentation: %f%%\n", frag_pct(t->requested, t->allocated));
+	printf("Cross CPU allocations: %llu/%llu\n", (unsigned long long)t->nr_cross_allocs,
+	       (unsigned long long)t->nr_allocs);
+	printf("(frees of objects allocated before the trace began: %llu of %llu)\n",
+	       (unsigned long long)t->free_unmatched, (unsigned long long)t->nr_frees);
+}
+
+static void print_page_summary(const struct report *rep)
+{
+	const struct report_page_totals *t = &rep->page;
+	__u64 af = t->nr_frees - t->nr_nomatch, afb = t->free_bytes - t->nomatch_bytes;
+
+	printf("\nSUMMARY (page allocator)\n========================\n");
+	printf("%-30s: %16llu   [ %16llu KB ]\n", "Total allocation requests",
+	       (unsigned long long)t->nr_allocs, (unsigned long long)t->alloc_bytes / 1024);
+	printf("%-30s: %16llu   [ %16llu KB ]\n\n", "Total free requests",
+	       (unsigned long long)t->nr_frees, (unsigned long long)t->free_bytes / 1024);
+	printf("%-30s: %16llu   [ %16llu KB ]\n", "Total alloc+freed requests",
+	       (unsigned long long)af, (unsigned long long)afb / 1024);
+	printf("%-30s: %16llu   [ %16llu KB ]\n", "Total alloc-only requests",
+	       (unsigned long long)(t->nr_allocs - af),
+	       (unsigned long long)(t->alloc_bytes - afb) / 1024);
+	printf("%-30s: %16llu   [ %16llu KB ]\n\n", "Total free-only requests",
+	       (unsigned long long)t->nr_nomatch, (unsigned long long)t->nomatch_bytes / 1024);
+	printf("%-30s: %16llu   [ %16llu KB ]\n\n", "Total allocation failures",
+	       (unsigned long long)t->nr_fails, (unsigned long long)t->fail_bytes / 1024);
+	printf("%5s", "Order");
+	for (int m = 0; m < rep->nr_mt; m++)
+		printf("  %12s", rep->mt_names[m]);
+	printf("\n");
+	for (int o = 0; o < 16; o++) {
+		bool any = false;
+
+		for (int m = 0; m < rep->nr_mt; m++)
+			any |= t->by_order_mt[o][m] != 0;
+		if (!any)
+			continue;
+		printf("%5d", o);
+		for (int m = 0; m < rep->nr_mt; m++) {
+			if (t->by_order_mt[o][m])
+				printf("  %12llu", (unsigned long long)t->by_order_mt[o][m]);
+			else
+				printf("  %12s", ".");
+		}
+		printf("\n");
+	}
+}
+
+static void fmt_ns(__u64 ns, char *buf, size_t len)
+{
+	if (!ns)
+		snprintf(buf, len, "-");
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.1fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+}
+
+static void print_groups(const struct report_cmd *c, const struct report *rep, const char *what,
+			 const struct report_group_stat *g, size_t n)
+{
+	size_t rows = c->lines > 0 && (size_t)c->lines < n ? (size_t)c->lines : n;
+
+	printf("\n%s allocations by %s (sorted by %s; %zu of %zu):\n", what,
+	       report__group_name(c->opts.group), c->sort, rows, n);
+	printf("%10s %12s %12s %6s %10s %9s %12s %8s %9s %9s  %s\n", "allocs", "bytes_req",
+	       "bytes_alloc", "frag%", "frees", "live", "live_bytes", "cross", "life_p50",
+	       "allocs/s", report__group_name(c->opts.group));
+	for (size_t i = 0; i < rows; i++) {
+		char life[16];
+
+		fmt_ns(report__life_pct(&g[i], 0.5), life, sizeof(life));
+		printf("%10llu %12llu %12llu %6.2f %10llu %9llu %12llu %8llu %9s %9.0f  %s\n",
+		       (unsigned long long)g[i].allocs, (unsigned long long)g[i].bytes_req,
+		       (unsigned long long)g[i].bytes_alloc, frag_pct(g[i].bytes_req, g[i].bytes_alloc),
+		       (unsigned long long)g[i].frees, (unsigned long long)g[i].live,
+		       (unsigned long long)g[i].live_bytes, (unsigned long long)g[i].cross_cpu_frees,
+		       life, rep->seconds > 0 ? g[i].allocs / rep->seconds : 0.0, g[i].key);
+	}
+}
+
+static void print_leaks(const struct report_cmd *c, const struct report *rep,
+			struct report_group_stat *g, size_t n, __u64 t_end)
+{
+	char why[128];
+
+	report__sort(g, n, "age", why, sizeof(why));
+	printf("\nstill allocated at the end (oldest first; --min-age %.1f s):\n",
+	       c->opts.leak_min_age);
+	printf("%9s %12s %10s  %s\n", "live", "live_bytes", "oldest", "group");
+	for (size_t i = 0, shown = 0; i < n && (!c->lines || shown < (size_t)c->lines); i++) {
+		double age = g[i].oldest_live_ts ? (t_end - g[i].oldest_live_ts) / 1e9 : 0;
+
+		if (!g[i].live || age < c->opts.leak_min_age)
+			continue;
+		printf("%9llu %12llu %9.3fs  %s\n", (unsigned long long)g[i].live,
+		       (unsigned long long)g[i].live_bytes, age, g[i].key);
+		shown++;
+	}
+	(void)rep;
+}
+
+static void print_gfp_ctx(const struct report *rep)
+{
+	printf("\nGFP flags of allocations (slab and page):\n%10s %14s  %s\n", "allocs", "bytes",
+	       "gfp_flags");
+	for (size_t i = 0; i < rep->nr_gfp_groups && i < 30; i++)
+		printf("%10llu %14llu  %s\n", (unsigned long long)rep->gfp_groups[i].allocs,
+		       (unsigned long long)rep->gfp_groups[i].bytes_alloc, rep->gfp_groups[i].key);
+	printf("\nallocations by context and GFP class:\n%-12s %14s %14s\n", "context",
+	       "may reclaim", "no reclaim");
+	for (int i = 0; i < rep->nr_ctx; i++)
+		if (rep->ctx[i].reclaim || rep->ctx[i].atomic)
+			printf("%-12s %14llu %14llu\n", rep->ctx[i].context,
+			       (unsigned long long)rep->ctx[i].reclaim,
+			       (unsigned long long)rep->ctx[i].atomic);
+}
+
+static void json_str_out(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void json_groups(const char *name, const struct report_group_stat *g, size_t n,
+			size_t rows)
+{
+	printf(",\"%s\":[", name);
+	for (size_t i = 0; i < n && i < rows; i++) {
+		printf("%s{\"key\":", i ? "," : "");
+		json_str_out(g[i].key);
+		printf(",\"allocs\":%llu,\"bytes_req\":%llu,\"bytes_alloc\":%llu,\"frees\":%llu,"
+		       "\"bytes_freed\":%llu,\"live\":%llu,\"live_bytes\":%llu,\"cross_cpu_frees\":%llu,"
+		       "\"lifetime_p50_ns\":%llu,\"lifetime_p99_ns\":%llu}",
+		       (unsigned long long)g[i].allocs, (unsigned long long)g[i].bytes_req,
+		       (unsigned long long)g[i].bytes_alloc, (unsigned long long)g[i].frees,
+		       (unsigned long long)g[i].bytes_freed, (unsigned long long)g[i].live,
+		       (unsigned long long)g[i].live_bytes,
+		       (unsigned long long)g[i].cross_cpu_frees,
+		       (unsigned long long)report__life_pct(&g[i], 0.5),
+		       (unsigned long long)report__life_pct(&g[i], 0.99));
+	}
+	printf("]");
+}
+
+static void print_json(const struct report_cmd *c, const struct report *rep)
+{
+	const struct report_slab_totals *s = &rep->slab;
+	const struct report_page_totals *p = &rep->page;
+	size_t rows = c->lines > 0 ? (size_t)c->lines : (size_t)-1;
+
+	printf("{\"events\":%llu,\"seconds\":%.6f,\"group_by\":\"%s\",\"slab\":{\"nr_allocs\":%llu,"
+	       "\"bytes_requested\":%llu,\"bytes_allocated\":%llu,\"bytes_freed\":%llu,"
+	       "\"cross_cpu_allocs\":%llu,\"nr_frees\":%llu,\"frees_unmatched\":%llu},",
+	       (unsigned long long)rep->events, rep->seconds, report__group_name(c->opts.group),
+	       (unsigned long long)s->nr_allocs, (unsigned long long)s->requested,
+	       (unsigned long long)s->allocated, (unsigned long long)s->freed,
+	       (unsigned long long)s->nr_cross_allocs, (unsigned long long)s->nr_frees,
+	       (unsigned long long)s->free_unmatched);
+	printf("\"page\":{\"nr_allocs\":%llu,\"alloc_bytes\":%llu,\"nr_frees\":%llu,"
+	       "\"free_bytes\":%llu,\"nr_free_only\":%llu,\"free_only_bytes\":%llu,"
+	       "\"nr_fails\":%llu,\"fail_bytes\":%llu}",
+	       (unsigned long long)p->nr_allocs, (unsigned long long)p->alloc_bytes,
+	       (unsigned long long)p->nr_frees, (unsigned long long)p->free_bytes,
+	       (unsigned long long)p->nr_nomatch, (unsigned long long)p->nomatch_bytes,
+	       (unsigned long long)p->nr_fails, (unsigned long long)p->fail_bytes);
+	json_groups("slab_groups", rep->slab_groups, rep->nr_slab_groups, rows);
+	json_groups("page_groups", rep->page_groups, rep->nr_page_groups, rows);
+	json_groups("gfp", rep->gfp_groups, rep->nr_gfp_groups, rows);
+	printf(",\"context\":[");
+	for (int i = 0; i < rep->nr_ctx; i++)
+		printf("%s{\"context\":\"%s\",\"may_reclaim\":%llu,\"no_reclaim\":%llu}",
+		       i ? "," : "", rep->ctx[i].context, (unsigned long long)rep->ctx[i].reclaim,
+		       (unsigned long long)rep->ctx[i].atomic);
+	printf("]}\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_cmd c = {};
+	struct trace_reader *r;
+	struct report rep;
+	char why[256] = "";
+	int e;
+
+	e = report_parse(&c, argc, argv);
+	if (e)
+		return e > 0 ? 0 : 2;
+	r = open_trace("report", c.path);
+	if (!r)
+		return 1;
+	e = report__run(r, &c.opts, &rep, why, sizeof(why));
+	if (!e)
+		e = report__sort(rep.slab_groups, rep.nr_slab_groups, c.sort, why, sizeof(why));
+	if (!e)
+		e = report__sort(rep.page_groups, rep.nr_page_groups, c.sort, why, sizeof(why));
+	if (!e)
+		e = report__sort(rep.gfp_groups, rep.nr_gfp_groups, "allocs", why, sizeof(why));
+	if (e) {
+		fprintf(stderr, "kmmtrace report: %s\n", why);
+		report__free(&rep);
+		trace_reader__free(r);
+		return e == -EINVAL ? 2 : 1;
+	}
+	report_trace_health("report", c.path, r);
+	if (c.json) {
+		print_json(&c, &rep);
+	} else {
+		print_slab_summary(&rep);
+		print_groups(&c, &rep, "slab", rep.slab_groups, rep.nr_slab_groups);
+		print_page_summary(&rep);
+		print_groups(&c, &rep, "page", rep.page_groups, rep.nr_page_groups);
+		print_gfp_ctx(&rep);
+		if (c.leaks)
+			print_leaks(&c, &rep, rep.slab_groups, rep.nr_slab_groups,
+				    trace_reader__stats(r)->t_last);
+	}
+	report__free(&rep);
+	trace_reader__free(r);
+	return 0;
+}
