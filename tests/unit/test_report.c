@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * kmmtrace report on hand-built traces: every total worked out by hand with
+ * perf kmem stat's definitions (tools/perf/builtin-kmem.c).
+ */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include "../test.h"
+#include "../json.h"
+#include "report.h"
+#include "trace.h"
+
+static struct kmt_event ev(__u64 ts, int type, __u64 ptr, __u64 cs, __u64 req, __u64 alloc,
+			   int cpu)
+{
+	struct kmt_event e = { .ts = ts, .type = type, .ptr = ptr, .call_site = cs, .size = req,
+			       .size2 = alloc, .cpu = cpu, .tgid = 7, .tid = 7, .node = -1,
+			       .stack_id = -1, .gfp = 0xcc0 };
+
+	return e;
+}
+
+static struct kmt_event page(__u64 ts, int type, __u64 pfn, int order, int mt)
+{
+	struct kmt_event e = { .ts = ts, .type = type, .ptr = pfn, .order = order, .mt = mt,
+			       .tgid = 7, .tid = 7, .node = -1, .stack_id = -1, .gfp = 0xcc0 };
+
+	return e;
+}
+
+/*
+ * Slab: A (call site 0x100) allocates 40/64 at p1 and 100/128 at p2; B (0x200)
+ * allocates 10/16 at p3 on node 1 from CPU 0 (a cross-node allocation); p1 is
+ * freed on another CPU, p1 is freed again (perf counts it again: 64), p9 was
+ * never allocated (unmatched). Page: order-0 pfn 10 allocated and freed; order-2
+ * pfn 16 allocated and kept; pfn 99 freed unseen (free-only); one failure (order 1).
+ */
+static int write_trace(const char *path)
+{
+	struct kmt_event evs[] = {
+		ev(1000, KMT_EV_KMALLOC, 0x1000, 0x100, 40, 64, 0),
+		ev(2000, KMT_EV_KMALLOC, 0x2000, 0x100, 100, 128, 0),
+		ev(3000, KMT_EV_KMALLOC, 0x3000, 0x200, 10, 16, 0),
+		ev(4000, KMT_EV_KFREE, 0x1000, 0x900, 0, 0, 1),
+		ev(5000, KMT_EV_KFREE, 0x1000, 0x900, 0, 0, 1),
+		ev(6000, KMT_EV_KFREE, 0x9000, 0x900, 0, 0, 0),
+		page(7000, KMT_EV_PAGE_ALLOC, 10, 0, 0),
+		page(8000, KMT_EV_PAGE_ALLOC, 16, 2, 1),
+		page(9000, KMT_EV_PAGE_FREE, 10, 0, 0),
+		page(9500, KMT_EV_PAGE_FREE, 99, 0, 0),
+		page(9800, KMT_EV_PAGE_ALLOC, ~0ull, 1, 0),
+	};
+	__u32 nodes[2] = { 0, 0 }, ps = 4096;
+	struct trace_writer *w;
+	int err = 0;
+
+	evs[2].node = 1;
+	w = trace_writer__open(path, NULL, &err);
+	if (!w)
+		return err;
+	trace_writer__meta_add(w, KMT_META_PAGE_SIZE, &ps, sizeof(ps));
+	trace_writer__meta_add(w, KMT_META_CPU_NODES, nodes, sizeof(nodes));
+	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, "Unmovable\nMovable\nReclaimable", 29);
+	trace_writer__meta_flush(w);
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		trace_writer__add_event(w, &evs[i]);
+	err = trace_writer__finish(w);
+	trace_writer__free(w);
+	return err;
+}
+
+static int run_report(const char *path, enum report_group g, struct report *rep)
+{
+	struct report_opts o = { .group = g };
+	struct trace_reader *r = trace_reader__open(path, NULL, NULL, 0);
+	char why[256];
+	int e;
+
+	if (!r)
+		return -1;
+	e = report__run(r, &o, rep, why, sizeof(why));
+	trace_reader__free(r);
+	return e;
+}
+
+static const struct report_group_stat *find(const struct report *rep, const char *key)
+{
+	for (size_t i = 0; i < rep->nr_slab_groups; i++)
+		if (!strcmp(rep->slab_groups[i].key, key))
+			return &rep->slab_groups[i];
+	return NULL;
+}
+
+TEST(report_perf_kmem_totals)
+{
+	struct report rep;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/r.kmt", kmt_test__tmpdir());
+	ASSERT_EQ(write_trace(path), 0);
+	ASSERT_EQ(run_report(path, REPORT_BY_CALLSITE, &rep), 0);
+	ASSERT_EQ(rep.slab.nr_allocs, 3);
+	ASSERT_EQ(rep.slab.requested, 150);
+	ASSERT_EQ(rep.slab.allocated, 208);
+	ASSERT_EQ(rep.slab.freed, 128);			/* 64 + 64: perf counts the double free */
+	ASSERT_EQ(rep.slab.nr_cross_allocs, 1);		/* node 1 from CPU 0 of node 0 */
+	ASSERT_EQ(rep.slab.free_unmatched, 1);
+	ASSERT_EQ(rep.page.nr_allocs, 3);		/* failures included */
+	ASSERT_EQ(rep.page.alloc_bytes, 4096 + 16384 + 8192);
+	ASSERT_EQ(rep.page.nr_frees, 2);
+	ASSERT_EQ(rep.page.nr_nomatch, 1);		/* pfn 99 */
+	ASSERT_EQ(rep.page.nr_fails, 1);
+	ASSERT_EQ(rep.page.by_order_mt[0][0], 1);
+	ASSERT_EQ(rep.page.by_order_mt[2][1], 1);
+	report__free(&rep);
+}
+
+TEST(report_groups_and_sort)
+{
+	const struct report_group_stat *a, *b;
+	struct report rep;
+	char path[512], why[128];
+
+	snprintf(path, sizeof(path), "%s/g.kmt", kmt_test__tmpdir());
+	ASSERT_EQ(write_trace(path), 0);
+	ASSERT_EQ(run_report(path, REPORT_BY_CALLSITE, &rep), 0);
+	ASSERT_EQ(rep.nr_slab_groups, 2);
+	a = find(&rep, "0x100");
+	b = find(&rep, "0x200");
+	ASSERT_TRUE(a && b);
+	ASSERT_EQ(a->allocs, 2);
+	ASSERT_EQ(a->bytes_req, 140);
+	ASSERT_EQ(a->frees, 1);			/* the second free of p1 is not a new one */
+	ASSERT_EQ(a->cross_cpu_frees, 1);
+	ASSERT_EQ(a->live, 1);
+	ASSERT_EQ(a->live_bytes, 128);
+	ASSERT_EQ(report__life_pct(a, 0.5), 4096);	/* 3000 ns: the [2048, 4096) bucket */
+	ASSERT_EQ(b->live_bytes, 16);
+	ASSERT_EQ(report__sort(rep.slab_groups, rep.nr_slab_groups, "+bytes_alloc", why,
+			       sizeof(why)), 0);
+	ASSERT_STREQ(rep.slab_groups[0].key, "0x200");
+	ASSERT_EQ(report__sort(rep.slab_groups, rep.nr_slab_groups, "frag", why, sizeof(why)), 0);
+	ASSERT_STREQ(rep.slab_groups[0].key, "0x200");	/* 1 - 10/16 > 1 - 140/192 */
+	ASSERT_NE(report__sort(rep.slab_groups, rep.nr_slab_groups, "nonsense", why,
+			       sizeof(why)), 0);
+	ASSERT_CONTAINS(why, "unknown sort key");
+	report__free(&rep);
+	ASSERT_EQ(run_report(path, REPORT_BY_PID, &rep), 0);
+	ASSERT_EQ(rep.nr_slab_groups, 1);
+	ASSERT_STREQ(rep.slab_groups[0].key, "7");
+	report__free(&rep);
+}
+
+TEST(report_json_parses)
+{
+	char path[512], cmd[1200], *text = malloc(1 << 20);
+	struct json *j;
+	size_t n;
+	FILE *p;
+
+	snprintf(path, sizeof(path), "%s/j.kmt", kmt_test__tmpdir());
+	ASSERT_EQ(write_trace(path), 0);
+	snprintf(cmd, sizeof(cmd), "%s report -j %s 2>/dev/null", kmt_test__binary(), path);
+	p = popen(cmd, "r");
+	ASSERT_TRUE(p != NULL);
+	n = fread(text, 1, (1 << 20) - 1, p);
+	text[n] = 0;
+	ASSERT_EQ(pclose(p), 0);
+	j = json_parse(text, NULL);
+	free(text);
+	ASSERT_TRUE(j != NULL);
+	ASSERT_EQ(json_num(json_get(json_get(j, "slab"), "bytes_freed"), -1), 128);
+	ASSERT_EQ(json_num(json_get(json_get(j, "page"), "nr_free_only"), -1), 1);
+	ASSERT_EQ(json_len(json_get(j, "slab_groups")), 2);
+	ASSERT_STREQ(json_str(json_get(json_at(json_get(j, "slab_groups"), 0), "key")), "0x100");
+	json_free(j);
+}
