@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Live: the workload's known allocations (its own process) come out of
+ * `kmmtrace report` with the right call sites, caches and sizes.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "../test.h"
+#include "../json.h"
+
+static struct json *report_json(const char *args, const char *path)
+{
+	char cmd[1024], *text = malloc(16 << 20);
+	struct json *j;
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s report -j -n 0 %s %s 2>/dev/null", kmt_test__binary(),
+		 args, path);
+	p = popen(cmd, "r");
+	if (!p || !text) {
+		free(text);
+		return NULL;
+	}
+	n = fread(text, 1, (16 << 20) - 1, p);
+	text[n] = 0;
+	pclose(p);
+	j = json_parse(text, NULL);
+	free(text);
+	return j;
+}
+
+static const struct json *group_like(const struct json *groups, const char *prefix)
+{
+	for (const struct json *g = groups ? groups->child : NULL; g; g = g->next) {
+		const char *k = json_str(json_get(g, "key"));
+
+		if (k && !strncmp(k, prefix, strlen(prefix)))
+			return g;
+	}
+	return NULL;
+}
+
+TEST(live_report_finds_the_workload)
+{
+	char out[512], cmd[1024];
+	const struct json *g;
+	struct json *j;
+
+	if (geteuid() || access("/sys/kernel/btf/vmlinux", R_OK)) {
+		if (getenv("CI"))
+			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
+		SKIP("needs root and kernel BTF");
+	}
+	snprintf(out, sizeof(out), "%s/w.kmt", kmt_test__tmpdir());
+	snprintf(cmd, sizeof(cmd), "%s record -q --only-command -e slab -o %s -- %s workload -q "
+		 "-n 1000 slab 2>/dev/null", kmt_test__binary(), out, kmt_test__binary());
+	ASSERT_EQ(WEXITSTATUS(system(cmd)), 0);
+	/* by call site: every open() allocates a struct file in alloc_empty_file() */
+	j = report_json("", out);
+	ASSERT_TRUE(j != NULL);
+	g = group_like(json_get(j, "slab_groups"), "alloc_empty_file+");
+	ASSERT_TRUE(g != NULL);
+	ASSERT_GE(json_num(json_get(g, "allocs"), 0), 2000);	/* open + pipe's two files */
+	ASSERT_GE(json_num(json_get(g, "frees"), 0), json_num(json_get(g, "allocs"), 0) * 0.9);
+	json_free(j);
+	/* by cache: struct file comes from "filp", getname() from "names_cache" (4 KiB) */
+	j = report_json("-g cache", out);
+	ASSERT_TRUE(j != NULL);
+	g = group_like(json_get(j, "slab_groups"), "filp");
+	ASSERT_TRUE(g != NULL);
+	ASSERT_GE(json_num(json_get(g, "allocs"), 0), 2000);
+	g = group_like(json_get(j, "slab_groups"), "names_cache");
+	ASSERT_TRUE(g != NULL);
+	ASSERT_EQ(json_num(json_get(g, "bytes_alloc"), 0) / json_num(json_get(g, "allocs"), 1),
+		  4096);
+	json_free(j);
+	/* by comm: it is all the workload's */
+	j = report_json("-g comm", out);
+	ASSERT_EQ(json_len(json_get(j, "slab_groups")), 1);
+	ASSERT_STREQ(json_str(json_get(json_at(json_get(j, "slab_groups"), 0), "key")),
+		     "kmmtrace");
+	json_free(j);
+}
