@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "jsonout.h"
 #include "context.h"
 #include "event.h"
 #include "trace.h"
@@ -133,19 +134,6 @@ static void format_field(const struct dump *d, const struct kmt_event *e, const 
 	}
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 static void print_stack(const struct dump *d, const struct kmt_event *e)
 {
@@ -158,7 +146,7 @@ static void print_stack(const struct dump *d, const struct kmt_event *e)
 		format_sym(d, s->ips[i], sym, sizeof(sym));
 		if (d->json) {
 			fputs(i ? "," : "", d->out);
-			json_string(d->out, sym);
+			json_print_string(d->out, sym);
 		} else {
 			fprintf(d->out, "\t%16llx %s\n", (unsigned long long)s->ips[i], sym);
 		}
@@ -201,7 +189,7 @@ static void print_json(struct dump *d, const struct kmt_event *e)
 
 	fprintf(d->out, "{\"ts\":%llu,\"event\":\"%s\",\"cpu\":%u,\"pid\":%u,\"tid\":%u,\"comm\":",
 		(unsigned long long)e->ts, kmt_event_type_name(e->type), e->cpu, e->tgid, e->tid);
-	json_string(d->out, t ? t->comm : "");
+	json_print_string(d->out, t ? t->comm : "");
 	context__format(e->ctx, buf, sizeof(buf));
 	fprintf(d->out, ",\"ctx\":\"%s\",\"ctx_word\":%u", context__class(e->ctx), e->ctx);
 	if (!fields_of(e->type))
@@ -212,7 +200,7 @@ static void print_json(struct dump *d, const struct kmt_event *e)
 		format_field(d, e, f, buf, sizeof(buf), &q);
 		fprintf(d->out, ",\"%s\":", f->name);
 		if (q)
-			json_string(d->out, buf);
+			json_print_string(d->out, buf);
 		else
 			fputs(buf, d->out);
 		if (f->fmt == F_GFP || f->fmt == F_SYM)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "jsonout.h"
 #include "replay.h"
 #include "svgplot.h"
 
@@ -316,19 +317,6 @@ static void print_plain(const struct replay_cmd *c, const struct replay_result *
 		printf("%s\n", res->check_err);
 }
 
-static void json_str_out(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
 
 static void json_u64s(const char *key, const __u64 *v, unsigned int n)
 {
@@ -447,7 +435,7 @@ static void print_json(const struct replay_cmd *c, const struct replay_result *r
 		if (!b->pageblock_seconds && !b->fallbacks)
 			continue;
 		printf("%s{\"site\":", n++ ? "," : "");
-		json_str_out(b->name);
+		json_print_string(stdout, b->name);
 		printf(",\"pageblock_seconds\":%.6f,\"pages_at_end\":%llu,\"allocs\":%llu,"
 		       "\"fallbacks\":%llu}", b->pageblock_seconds,
 		       (unsigned long long)b->pages_now, (unsigned long long)b->allocs,

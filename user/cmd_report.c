@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "jsonout.h"
 #include "report.h"
 
 struct report_cmd {
@@ -237,19 +238,6 @@ static void print_gfp_ctx(const struct report *rep)
 			       (unsigned long long)rep->ctx[i].atomic);
 }
 
-static void json_str_out(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
 
 static void json_groups(const char *name, const struct report_group_stat *g, size_t n,
 			size_t rows)
@@ -257,7 +245,7 @@ static void json_groups(const char *name, const struct report_group_stat *g, siz
 	printf(",\"%s\":[", name);
 	for (size_t i = 0; i < n && i < rows; i++) {
 		printf("%s{\"key\":", i ? "," : "");
-		json_str_out(g[i].key);
+		json_print_string(stdout, g[i].key);
 		printf(",\"allocs\":%llu,\"bytes_req\":%llu,\"bytes_alloc\":%llu,\"frees\":%llu,"
 		       "\"bytes_freed\":%llu,\"live\":%llu,\"live_bytes\":%llu,\"cross_cpu_frees\":%llu,"
 		       "\"lifetime_p50_ns\":%llu,\"lifetime_p99_ns\":%llu}",
