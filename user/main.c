@@ -17,6 +17,7 @@ static const struct cmd cmds[] = {
 	{ "record", cmd_record, "record allocation events into a trace file" },
 	{ "dump", cmd_dump, "print a trace's events, one per line (-j: JSON lines)" },
 	{ "info", cmd_info, "print a trace's metadata, counts, losses and time span" },
+	{ "import", cmd_import, "convert perf script / tracefs / trace-cmd text into a trace" },
 	{ "report", cmd_report, "slab and page allocations by call site, cache, GFP, context" },
 	{ "replay", cmd_replay, "replay page events through a buddy model: fragmentation" },
 	{ "workload", cmd_workload, "run a built-in deterministic allocation workload" },
