@@ -77,6 +77,8 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+	# test-only: perf, for the parity test against perf kmem stat and the benchmark
+	-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends linux-perf
 
 # The README's first command: a short system-wide recording of the built-in workload.
 demo: deps

@@ -68,16 +68,14 @@ struct sched_entity___grp {
 	struct cfs_rq *cfs_rq;
 } __attribute__((preserve_access_index));
 
-/* This CPU's runqueue address, or 0; cached in *cached once verified. */
-static __always_inline __u64 this_cpu_rq(__u64 *cached, struct task_struct *t)
+/* This CPU's runqueue address, or 0. */
+static __always_inline __u64 this_cpu_rq(struct task_struct *t)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct sched_entity___grp *se = (void *)&t->se;
 	struct cfs_rq *cfs;
 	struct rq *rq;
 
-	if (*cached)
-		return *cached;
 	if (!bpf_core_field_exists(se->cfs_rq))
 		return 0;
 	cfs = BPF_CORE_READ(se, cfs_rq);
@@ -86,23 +84,27 @@ static __always_inline __u64 this_cpu_rq(__u64 *cached, struct task_struct *t)
 	rq = BPF_CORE_READ(cfs, rq);
 	if (!rq || BPF_CORE_READ(rq, cpu) != (int)cpu)
 		return 0;
-	*cached = (__u64)rq;
-	return *cached;
+	return (__u64)rq;
 }
 
 /* Raw preempt count (need-resched bit cleared); false if unreadable. */
-#define read_preempt_count(cs, t, pc) __read_preempt_count(&(cs)->rq, t, pc)
+#define read_preempt_count(cs, t, pc) __read_preempt_count(&(cs)->pc_addr, t, pc)
 
-static __always_inline bool __read_preempt_count(__u64 *cached_rq, struct task_struct *t, __u32 *pc)
+/* *cached: this CPU's &preempt_count (runqueue + pc_delta) once verified, else 0. */
+static __always_inline bool __read_preempt_count(__u64 *cached, struct task_struct *t, __u32 *pc)
 {
-	__u64 rq;
+	__u64 addr = *cached, rq;
 
 	if (!pc_enabled)
 		return false;
-	rq = this_cpu_rq(cached_rq, t);
-	if (!rq)
-		return false;
-	if (bpf_probe_read_kernel(pc, sizeof(*pc), (void *)(rq + pc_delta)))
+	if (!addr) {
+		rq = this_cpu_rq(t);
+		if (!rq)
+			return false;
+		addr = rq + pc_delta;
+		*cached = addr;
+	}
+	if (bpf_probe_read_kernel(pc, sizeof(*pc), (void *)addr))
 		return false;
 	*pc &= 0x7fffffff;	/* PREEMPT_NEED_RESCHED is folded in inverted */
 	return true;

@@ -57,7 +57,7 @@ struct {
  */
 struct cpu_state {
 	__u64 counters[KMT_CNT_MAX];
-	__u64 rq;		/* this CPU's struct rq (see compat.bpf.h) */
+	__u64 pc_addr;		/* this CPU's preempt count (see compat.bpf.h) */
 	__u32 tid;		/* the last task described from this CPU */
 	__u32 nr_events;
 	__u64 cache_slot[64];	/* direct-mapped recently seen kmem_cache pointers */
@@ -258,28 +258,116 @@ static __always_inline void fill_context(struct cpu_state *cs, struct kmt_rec_ev
 		e->hdr.flags |= KMT_RF_CTX_RCU;
 }
 
+/* A slot this event type can fill, or its empty value when it cannot (folded at compile time). */
+#define SLOT(ctx, type, slot, none)					\
+	((kmt_type_slots(type) & KMT_S(slot)) ? TP_ARG(ctx, type, KMT_SLOT_##slot) : (none))
+
 static __always_inline void fill_slots(struct kmt_rec_event *e, __u64 *ctx, const int type)
 {
-	e->ptr = TP_ARG(ctx, type, KMT_SLOT_PTR);
-	e->call_site = TP_ARG(ctx, type, KMT_SLOT_CALL_SITE);
-	e->size = TP_ARG(ctx, type, KMT_SLOT_SIZE);
-	e->size2 = TP_ARG(ctx, type, KMT_SLOT_SIZE2);
-	e->aux = TP_ARG(ctx, type, KMT_SLOT_AUX);
-	e->aux2 = TP_ARG(ctx, type, KMT_SLOT_AUX2);
-	e->gfp = TP_ARG(ctx, type, KMT_SLOT_GFP);
-	e->node = TP_HAS(type, KMT_SLOT_NODE) ? (__s32)TP_ARG(ctx, type, KMT_SLOT_NODE) : -1;
-	e->order = TP_ARG(ctx, type, KMT_SLOT_ORDER);
-	e->mt = TP_ARG(ctx, type, KMT_SLOT_MT);
-	e->arg = TP_ARG(ctx, type, KMT_SLOT_ARG);
-	e->arg2 = TP_ARG(ctx, type, KMT_SLOT_ARG2);
+	e->ptr = SLOT(ctx, type, PTR, 0);
+	e->call_site = SLOT(ctx, type, CALL_SITE, 0);
+	e->size = SLOT(ctx, type, SIZE, 0);
+	e->size2 = SLOT(ctx, type, SIZE2, 0);
+	e->aux = SLOT(ctx, type, AUX, 0);
+	e->aux2 = SLOT(ctx, type, AUX2, 0);
+	e->gfp = SLOT(ctx, type, GFP, 0);
+	e->node = (kmt_type_slots(type) & KMT_S(NODE)) && TP_HAS(type, KMT_SLOT_NODE) ?
+		  (__s32)TP_ARG(ctx, type, KMT_SLOT_NODE) : -1;
+	e->order = SLOT(ctx, type, ORDER, 0);
+	e->mt = SLOT(ctx, type, MT, 0);
+	e->arg = SLOT(ctx, type, ARG, 0);
+	e->arg2 = SLOT(ctx, type, ARG2, 0);
+}
+
+static __always_inline bool page_type(const int type)
+{
+	return type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG;
+}
+
+/* Types that can use struct kmt_rec_small (decided at compile and load time). */
+static __always_inline bool small_type(const int type)
+{
+	switch (type) {
+	case KMT_EV_KMALLOC:
+	case KMT_EV_KFREE:
+	case KMT_EV_CACHE_FREE:
+	case KMT_EV_PAGE_ALLOC:
+	case KMT_EV_PAGE_FREE:
+	case KMT_EV_PAGE_FREE_BATCHED:
+	case KMT_EV_PAGE_ALLOC_ZONE_LOCKED:
+	case KMT_EV_PAGE_PCPU_DRAIN:
+		return true;
+	case KMT_EV_CACHE_ALLOC:	/* < 6.1: sizes in the tracepoint, no room for them */
+		return !TP_HAS(type, KMT_SLOT_SIZE) && !TP_HAS(type, KMT_SLOT_SIZE2);
+	default:
+		return false;
+	}
+}
+
+static __always_inline int emit_small(struct cpu_state *cs, __u64 *ctx, const int type,
+				      struct task_struct *t, __u64 id, __u64 size, __u64 size2)
+{
+	struct kmt_rec_small *e;
+	__u8 flags = KMT_RF_SMALL;
+	__u32 pc = 0;
+	__s32 rcu = 0;
+
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e) {
+		count(cs, KMT_CNT_DROPPED + type);
+		return 0;
+	}
+	e->hdr.type = type;
+	e->hdr.size = sizeof(*e);
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts = bpf_ktime_get_ns();
+	e->tgid = id >> 32;
+	e->tid = (__u32)id;
+	if (read_preempt_count(cs, t, &pc))
+		flags |= KMT_RF_CTX_PC;
+	else
+		count(cs, KMT_CNT_PC_UNKNOWN);
+	if (read_rcu_nesting(t, &rcu)) {
+		flags |= KMT_RF_CTX_RCU;
+		rcu = rcu < -128 ? -128 : rcu > 127 ? 127 : rcu;
+	}
+	if (page_type(type))
+		flags |= KMT_RF_PAGE_PTR;
+	e->hdr.flags = flags;
+	e->ctx = (pc & 0xffffff) | ((__u32)rcu << 24);
+	e->gfp = SLOT(ctx, type, GFP, 0);
+	e->ptr = SLOT(ctx, type, PTR, 0);
+	e->call_site = SLOT(ctx, type, CALL_SITE, 0);
+	if (type == KMT_EV_KMALLOC) {
+		e->size = size;
+		e->size2 = size2;
+	} else if (type == KMT_EV_PAGE_ALLOC_ZONE_LOCKED) {
+		e->aux = (__u32)SLOT(ctx, type, ARG, 0);
+	} else {
+		e->aux = SLOT(ctx, type, AUX, 0);
+	}
+	e->node = (kmt_type_slots(type) & KMT_S(NODE)) && TP_HAS(type, KMT_SLOT_NODE) ?
+		  (__s16)TP_ARG(ctx, type, KMT_SLOT_NODE) : -1;
+	e->order = SLOT(ctx, type, ORDER, 0);
+	e->mt = SLOT(ctx, type, MT, 0);
+	e->stack_id = -1;
+	if (capture_stacks) {
+		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (e->stack_id < 0)
+			count(cs, KMT_CNT_STACK_FAIL);
+	}
+	bpf_ringbuf_submit(e, wake_flags(cs));
+	return 0;
 }
 
 static __always_inline int emit(__u64 *ctx, const int type)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct cpu_state *cs = this_cpu_state();
-	__u64 id = bpf_get_current_pid_tgid();
+	/* what bpf_get_current_pid_tgid() returns, by two loads instead of a call */
+	__u64 id = ((__u64)(__u32)t->tgid << 32) | (__u32)t->pid;
 	struct kmt_rec_event *e;
+	__u64 size = 0, size2 = 0;
 
 	if (!cs || !selected(cs, type, ctx, t, id) || !(events_mask & (1ull << type)))
 		return 0;
@@ -287,6 +375,14 @@ static __always_inline int emit(__u64 *ctx, const int type)
 	describe_task(cs, id);
 	if (type == KMT_EV_CACHE_ALLOC || type == KMT_EV_CACHE_FREE)
 		describe_cache(cs, TP_ARG(ctx, type, KMT_SLOT_AUX));
+	if (small_type(type)) {
+		if (type == KMT_EV_KMALLOC) {
+			size = SLOT(ctx, type, SIZE, 0);
+			size2 = SLOT(ctx, type, SIZE2, 0);
+		}
+		if (!((size | size2) >> 32))
+			return emit_small(cs, ctx, type, t, id, size, size2);
+	}
 	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
 	if (!e) {
 		count(cs, KMT_CNT_DROPPED + type);
@@ -297,7 +393,7 @@ static __always_inline int emit(__u64 *ctx, const int type)
 	e->tid = (__u32)id;
 	fill_context(cs, e, t);
 	fill_slots(e, ctx, type);	/* kmem_cache_alloc sizes on >= 6.1: see collector.c */
-	if (type >= KMT_EV_PAGE_ALLOC && type <= KMT_EV_PAGE_ALLOC_EXTFRAG)
+	if (page_type(type))
 		e->hdr.flags |= KMT_RF_PAGE_PTR;
 	e->stack_id = -1;
 	if (capture_stacks) {

@@ -66,6 +66,59 @@ enum kmt_slot {
 	KMT_SLOT_MAX,
 };
 
+/*
+ * The slots each event type can ever fill (on any kernel: user/tp_args.c's table).
+ * The programs read only these, so the rest cost nothing; the collector refuses
+ * to load if the argument table ever resolves a slot outside this mask.
+ */
+#define KMT_S(s)	(1u << KMT_SLOT_##s)
+static inline __attribute__((always_inline)) unsigned int kmt_type_slots(int type)
+{
+	switch (type) {
+	case KMT_EV_KMALLOC:
+		return KMT_S(PTR) | KMT_S(CALL_SITE) | KMT_S(SIZE) | KMT_S(SIZE2) | KMT_S(GFP) |
+		       KMT_S(NODE);
+	case KMT_EV_KFREE:
+		return KMT_S(PTR) | KMT_S(CALL_SITE);
+	case KMT_EV_CACHE_ALLOC:
+		return KMT_S(PTR) | KMT_S(CALL_SITE) | KMT_S(AUX) | KMT_S(SIZE) | KMT_S(SIZE2) |
+		       KMT_S(GFP) | KMT_S(NODE);
+	case KMT_EV_CACHE_FREE:
+		return KMT_S(PTR) | KMT_S(CALL_SITE) | KMT_S(AUX);
+	case KMT_EV_PAGE_ALLOC:
+		return KMT_S(PTR) | KMT_S(ORDER) | KMT_S(GFP) | KMT_S(MT);
+	case KMT_EV_PAGE_FREE:
+		return KMT_S(PTR) | KMT_S(ORDER);
+	case KMT_EV_PAGE_FREE_BATCHED:
+		return KMT_S(PTR);
+	case KMT_EV_PAGE_ALLOC_ZONE_LOCKED:
+		return KMT_S(PTR) | KMT_S(ORDER) | KMT_S(MT) | KMT_S(ARG);
+	case KMT_EV_PAGE_PCPU_DRAIN:
+		return KMT_S(PTR) | KMT_S(ORDER) | KMT_S(MT);
+	case KMT_EV_PAGE_ALLOC_EXTFRAG:
+		return KMT_S(PTR) | KMT_S(ORDER) | KMT_S(ARG) | KMT_S(MT) | KMT_S(AUX);
+	case KMT_EV_VMAP_ALLOC:
+		return KMT_S(PTR) | KMT_S(SIZE) | KMT_S(SIZE2) | KMT_S(AUX) | KMT_S(AUX2) |
+		       KMT_S(ARG);
+	case KMT_EV_VMAP_FREE:
+		return KMT_S(PTR) | KMT_S(SIZE) | KMT_S(SIZE2);
+	case KMT_EV_VMAP_PURGE:
+		return KMT_S(PTR) | KMT_S(AUX) | KMT_S(SIZE);
+	case KMT_EV_PERCPU_ALLOC:
+		return KMT_S(PTR) | KMT_S(CALL_SITE) | KMT_S(SIZE) | KMT_S(SIZE2) | KMT_S(AUX) |
+		       KMT_S(AUX2) | KMT_S(GFP) | KMT_S(ARG) | KMT_S(ORDER) | KMT_S(ARG2);
+	case KMT_EV_PERCPU_FREE:
+		return KMT_S(PTR) | KMT_S(AUX) | KMT_S(AUX2);
+	case KMT_EV_TLB_FLUSH:
+		return KMT_S(ARG) | KMT_S(SIZE);
+	case KMT_EV_PERCPU_CHUNK_CREATE:
+	case KMT_EV_PERCPU_CHUNK_DESTROY:
+		return KMT_S(PTR);
+	default:
+		return 0;
+	}
+}
+
 /* Largest raw tracepoint argument index the BPF side can read. */
 #define KMT_MAX_TP_ARGS		12
 
@@ -77,6 +130,7 @@ enum kmt_slot {
 #define KMT_RF_PAGE_PTR		0x01	/* ptr is a struct page *, not yet a pfn */
 #define KMT_RF_CTX_PC		0x02	/* pc holds the raw per-CPU preempt count */
 #define KMT_RF_CTX_RCU		0x04	/* rcu holds the task's RCU read-side nesting */
+#define KMT_RF_SMALL		0x08	/* a struct kmt_rec_small, not a kmt_rec_event */
 
 struct kmt_rec_hdr {
 	__u8 type;
@@ -110,6 +164,39 @@ struct kmt_rec_event {
 	__s32 arg;
 	__s32 arg2;
 	__u32 pad;
+};
+
+/*
+ * The compact form of the frequent events (slab and page events but
+ * mm_page_alloc_extfrag), used when every value fits: 64 bytes instead of 112.
+ * Decoded exactly as the kmt_rec_event it stands for, with:
+ *  - ctx: raw preempt count bits 0..23 (all the context word uses) and the RCU
+ *    nesting, saturated to a signed byte, in bits 24..31;
+ *  - kmalloc: size and size2 as 32 bits (a wider kmalloc is sent as kmt_rec_event);
+ *  - kmem_cache_alloc/free: aux (kmem_cache *); kernels whose kmem_cache_alloc
+ *    tracepoint carries sizes (< 6.1) send kmt_rec_event for it;
+ *  - mm_page_alloc_zone_locked: arg in size;
+ *  - node (NUMA node or -1), order and migratetype in their kernel ranges.
+ */
+struct kmt_rec_small {
+	struct kmt_rec_hdr hdr;
+	__u32 tgid;
+	__u32 tid;
+	__u32 ctx;
+	__u32 gfp;
+	__u64 ptr;
+	__u64 call_site;
+	union {
+		__u64 aux;
+		struct {
+			__u32 size;
+			__u32 size2;
+		};
+	};
+	__s32 stack_id;
+	__s16 node;
+	__s8 order;
+	__s8 mt;
 };
 
 struct kmt_rec_cache_def {
@@ -148,6 +235,7 @@ struct kmt_rec_task {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct kmt_rec_hdr) == 16, "kmt_rec_hdr size");
 _Static_assert(sizeof(struct kmt_rec_event) == 112, "kmt_rec_event size");
+_Static_assert(sizeof(struct kmt_rec_small) == 64, "kmt_rec_small size");
 _Static_assert(sizeof(struct kmt_rec_cache_def) == 88, "kmt_rec_cache_def size");
 _Static_assert(sizeof(struct kmt_rec_task) == 40, "kmt_rec_task size");
 #endif

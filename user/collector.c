@@ -123,6 +123,13 @@ static int configure(struct collector *c, struct btf *btf, char *err, size_t err
 	int id;
 
 	tp_args__resolve(btf, &c->args);
+	for (int ty = KMT_EV_NONE + 1; ty < KMT_EV_MAX; ty++)
+		for (int s = 0; s < KMT_SLOT_MAX; s++)
+			if (c->args.idx[ty][s] >= 0 && !(kmt_type_slots(ty) & (1u << s))) {
+				seterr(err, errlen, "BUG: %s: argument slot %d missing from "
+				       "kmt_type_slots()", kmt_event_type_name(ty), s);
+				return -EINVAL;
+			}
 	memcpy((void *)ro->tp_arg, c->args.idx, sizeof(c->args.idx));
 	if (context__pc_delta(btf, (__s64 *)&ro->pc_delta, &pc_what) == 0) {
 		ro->pc_enabled = true;
@@ -528,9 +535,47 @@ static void decode_event(struct collector *c, const struct kmt_rec_event *r, str
 	}
 }
 
+/* The kmt_rec_event a kmt_rec_small stands for (see bpf/kmmtrace.h). */
+static void expand_small(const struct kmt_rec_small *s, struct kmt_rec_event *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->hdr = s->hdr;
+	r->hdr.flags &= ~KMT_RF_SMALL;
+	r->hdr.size = sizeof(*r);
+	r->tgid = s->tgid;
+	r->tid = s->tid;
+	r->pc = s->ctx & 0xffffff;
+	r->rcu = (__s8)(s->ctx >> 24);
+	r->ptr = s->ptr;
+	r->call_site = s->call_site;
+	switch (s->hdr.type) {
+	case KMT_EV_KMALLOC:
+		r->size = s->size;
+		r->size2 = s->size2;
+		break;
+	case KMT_EV_PAGE_ALLOC_ZONE_LOCKED:
+		r->arg = (__s32)s->size;
+		break;
+	default:
+		r->aux = s->aux;
+		break;
+	}
+	r->gfp = s->gfp;
+	r->stack_id = s->stack_id;
+	r->node = s->node;
+	r->order = s->order;
+	r->mt = s->mt;
+}
+
 static int handle_event(struct collector *c, const struct kmt_rec_event *r)
 {
+	struct kmt_rec_event full;
 	struct kmt_event e;
+
+	if (r->hdr.flags & KMT_RF_SMALL) {
+		expand_small((const struct kmt_rec_small *)r, &full);
+		r = &full;
+	}
 
 	decode_event(c, r, &e);
 	if (e.call_site)
@@ -584,7 +629,8 @@ static int handle_record(void *ctx, void *data, __u32 size)
 		}
 		c->records++;
 		if (h->type > KMT_EV_NONE && h->type < KMT_EV_MAX &&
-		    h->size >= sizeof(struct kmt_rec_event))
+		    h->size >= ((h->flags & KMT_RF_SMALL) ? sizeof(struct kmt_rec_small)
+							  : sizeof(struct kmt_rec_event)))
 			handle_event(c, (const void *)h);
 		else if (h->type == KMT_REC_CACHE_DEF && h->size >= sizeof(struct kmt_rec_cache_def))
 			handle_cache(c, (const void *)h);
