@@ -15,6 +15,7 @@
 #include "frames.h"
 #include "gfp.h"
 #include "report.h"
+#include "sysinfo.h"
 #include "tracemeta.h"
 
 /* A pointer (slab) or pfn (page) the trace allocated. */
@@ -54,6 +55,7 @@ struct run {
 	__u32 *cpu_node;
 	__u32 nr_cpu_node;
 	__u64 t_first, t_last;
+	struct slab_model *slab;
 };
 
 static size_t hash64(__u64 v)
@@ -543,6 +545,40 @@ static void load_cpu_nodes(struct run *run)
 	run->nr_cpu_node = len / 4;
 }
 
+static const struct kmt_cache_def *cache_def(void *ctx, __u64 cache)
+{
+	return trace_reader__cache(ctx, cache);
+}
+
+/* The slab model, fed every slab and page event (filters apply to the tables only). */
+static void slab_setup(struct run *run)
+{
+	struct slab_model_opts o = {
+		.sz = sizeof(o), .page_size = run->rep->page_size, .nr_cpus = run->meta.nr_cpus,
+		.gfp_dma = gfp_mask_of(run->meta.gfp, run->meta.nr_gfp, "__GFP_DMA"),
+		.gfp_reclaimable = gfp_mask_of(run->meta.gfp, run->meta.nr_gfp,
+					       "__GFP_RECLAIMABLE"),
+		.gfp_account = gfp_mask_of(run->meta.gfp, run->meta.nr_gfp, "__GFP_ACCOUNT"),
+		.infer_page_offset = true, .cache_def = cache_def, .cache_def_ctx = run->r,
+	};
+	const void *v;
+	__u32 len;
+	int err;
+
+	run->slab = slab_model__new(&o, &err);
+	for (unsigned int i = 0; run->slab && (v = trace_reader__meta(run->r, KMT_META_SNAPSHOT,
+								       i, &len)); i++) {
+		const char *name, *text;
+		size_t tlen;
+		__u8 ph;
+
+		if (!sysinfo__snapshot_decode(v, len, &ph, &name, &text, &tlen) &&
+		    !strcmp(name, SYSINFO_SNAP_SLABINFO))
+			slab_model__load_slabinfo(run->slab, text, tlen,
+						  ph == KMT_PHASE_START ? SLAB_SNAP_START : SLAB_SNAP_END);
+	}
+}
+
 static void setup(struct run *run)
 {
 	struct report *rep = run->rep;
@@ -558,6 +594,50 @@ static void setup(struct run *run)
 		snprintf(rep->ctx[i].context, sizeof(rep->ctx[i].context), "%s", ctx_classes[i]);
 	rep->nr_ctx = 8;
 	load_cpu_nodes(run);
+	slab_setup(run);
+}
+
+static int by_mem(const void *a, const void *b)
+{
+	const struct slab_cache_stats *x = a, *y = b;
+
+	return (x->mem_bytes < y->mem_bytes) - (x->mem_bytes > y->mem_bytes);
+}
+
+static int by_saving(const void *a, const void *b)
+{
+	const struct report_advice *x = a, *y = b;
+
+	return (x->a.saving < y->a.saving) - (x->a.saving > y->a.saving);
+}
+
+/* Per-cache state and per-site size-class advice, out of the slab model. */
+static void slab_results(struct run *run)
+{
+	struct report *rep = run->rep;
+	int nc = run->slab ? slab_model__nr_caches(run->slab) : 0;
+	int ns = run->slab ? slab_model__nr_sites(run->slab) : 0;
+
+	if (!run->slab)
+		return;
+	rep->slab_model = *slab_model__stats(run->slab);
+	rep->caches = calloc(nc ? nc : 1, sizeof(*rep->caches));
+	rep->advice = calloc(ns ? ns : 1, sizeof(*rep->advice));
+	for (int i = 0; rep->caches && i < nc; i++)
+		if (!slab_model__cache_stats(run->slab, i, &rep->caches[rep->nr_caches]))
+			rep->nr_caches++;
+	for (int i = 0; rep->advice && i < ns; i++) {
+		struct report_advice *a = &rep->advice[rep->nr_advice];
+
+		if (slab_model__site_stats(run->slab, i, &a->st) ||
+		    slab_model__site_advice(run->slab, i, &a->a) ||
+		    a->a.advice != SLAB_ADVICE_DEDICATED)
+			continue;
+		sym_name(run->r, a->st.call_site, a->site, sizeof(a->site));
+		rep->nr_advice++;
+	}
+	qsort(rep->caches, rep->nr_caches, sizeof(*rep->caches), by_mem);
+	qsort(rep->advice, rep->nr_advice, sizeof(*rep->advice), by_saving);
 }
 
 int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,
@@ -574,6 +654,8 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 			run.t_first = e.ts;
 		run.t_last = e.ts > run.t_last ? e.ts : run.t_last;
 		handle(&run, &e);
+		if (run.slab)
+			slab_model__apply(run.slab, &e);
 	}
 	if (n < 0)
 		snprintf(why, whylen, "failed to read the trace: %s", strerror(-n));
@@ -594,6 +676,8 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 	free(run.slab_objs.t);
 	free(run.pages.t);
 	free(run.cpu_node);
+	slab_results(&run);
+	slab_model__free(run.slab);
 	return n < 0 ? n : 0;
 }
 
@@ -602,6 +686,8 @@ void report__free(struct report *rep)
 	free(rep->slab_groups);
 	free(rep->page_groups);
 	free(rep->gfp_groups);
+	free(rep->caches);
+	free(rep->advice);
 	memset(rep, 0, sizeof(*rep));
 }
 

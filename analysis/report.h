@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include "slab.h"
 #include "trace.h"
 
 enum report_group {
@@ -79,6 +80,13 @@ struct report_ctx_row {
 	__u64 other;
 };
 
+/* A call site's kmalloc size-class analysis (model/slab). */
+struct report_advice {
+	char site[160];
+	struct slab_site_stats st;
+	struct slab_site_advice a;
+};
+
 struct report {
 	struct report_slab_totals slab;
 	struct report_page_totals page;
@@ -96,6 +104,12 @@ struct report {
 	__u32 page_size;
 	char mt_names[8][24];
 	int nr_mt;
+	/* the slab model at the end of the trace */
+	struct slab_cache_stats *caches;	/* by memory in slabs, largest first */
+	size_t nr_caches;
+	struct report_advice *advice;		/* by saving, largest first */
+	size_t nr_advice;
+	struct slab_model_stats slab_model;
 };
 
 int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,

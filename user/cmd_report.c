@@ -222,6 +222,45 @@ static void print_leaks(const struct report_cmd *c, const struct report *rep,
 	(void)rep;
 }
 
+static void print_slab_model(const struct report_cmd *c, const struct report *rep)
+{
+	size_t rows = c->lines > 0 && (size_t)c->lines < rep->nr_caches ? (size_t)c->lines :
+									    rep->nr_caches;
+
+	printf("\nslab caches at the end (model; by memory in slabs; %zu of %zu):\n", rows,
+	       rep->nr_caches);
+	printf("%-24s %9s %7s %7s %7s %11s %11s %11s %11s\n", "cache", "live", "full", "partial",
+	       "empty", "memory", "int.waste", "ext.waste", "ext.waste<=");
+	for (size_t i = 0; i < rows; i++) {
+		const struct slab_cache_stats *st = &rep->caches[i];
+
+		printf("%-24.24s %9llu %7llu %7llu %7llu %11llu %11llu %11llu %11llu\n",
+		       st->name[0] ? st->name : "?", (unsigned long long)st->live_objs,
+		       (unsigned long long)st->nr[SLAB_FULL], (unsigned long long)st->nr[SLAB_PARTIAL],
+		       (unsigned long long)st->nr[SLAB_EMPTY], (unsigned long long)st->mem_bytes,
+		       (unsigned long long)st->internal_waste,
+		       (unsigned long long)st->partial_free_bytes,
+		       (unsigned long long)(st->partial_free_bytes + st->unknown_bytes));
+	}
+	printf("(ext.waste: free slots in partial slabs; ext.waste<=: also counting slots the "
+	       "trace never touched)\n");
+	if (!rep->nr_advice)
+		return;
+	printf("\nkmalloc size classes: call sites a dedicated cache would serve with less waste:\n");
+	printf("%10s %8s %10s %9s %10s %12s  %s\n", "allocs", "bucket", "waste", "dedicated",
+	       "waste", "saving", "call site");
+	for (size_t i = 0; i < rep->nr_advice && (!c->lines || i < (size_t)c->lines); i++) {
+		const struct report_advice *a = &rep->advice[i];
+
+		printf("%10llu %8u %10llu %9u %10llu %12llu  %s\n",
+		       (unsigned long long)a->st.allocs, a->a.bucket_size,
+		       (unsigned long long)(a->a.kmalloc_waste + a->a.kmalloc_tail),
+		       a->a.dedicated_size,
+		       (unsigned long long)(a->a.dedicated_waste + a->a.dedicated_tail),
+		       (unsigned long long)a->a.saving, a->site);
+	}
+}
+
 static void print_gfp_ctx(const struct report *rep)
 {
 	printf("\nGFP flags of allocations (slab and page):\n%10s %14s  %s\n", "allocs", "bytes",
@@ -289,6 +328,31 @@ static void print_json(const struct report_cmd *c, const struct report *rep)
 		printf("%s{\"context\":\"%s\",\"may_reclaim\":%llu,\"no_reclaim\":%llu}",
 		       i ? "," : "", rep->ctx[i].context, (unsigned long long)rep->ctx[i].reclaim,
 		       (unsigned long long)rep->ctx[i].atomic);
+	printf("],\"caches\":[");
+	for (size_t i = 0; i < rep->nr_caches && i < rows; i++) {
+		const struct slab_cache_stats *st = &rep->caches[i];
+
+		printf("%s{\"name\":", i ? "," : "");
+		json_print_string(stdout, st->name);
+		printf(",\"live\":%llu,\"full\":%llu,\"partial\":%llu,\"empty\":%llu,"
+		       "\"memory\":%llu,\"internal_waste\":%llu,\"external_waste\":%llu,"
+		       "\"external_waste_max\":%llu}", (unsigned long long)st->live_objs,
+		       (unsigned long long)st->nr[SLAB_FULL], (unsigned long long)st->nr[SLAB_PARTIAL],
+		       (unsigned long long)st->nr[SLAB_EMPTY], (unsigned long long)st->mem_bytes,
+		       (unsigned long long)st->internal_waste,
+		       (unsigned long long)st->partial_free_bytes,
+		       (unsigned long long)(st->partial_free_bytes + st->unknown_bytes));
+	}
+	printf("],\"size_class_advice\":[");
+	for (size_t i = 0; i < rep->nr_advice && i < rows; i++) {
+		const struct report_advice *a = &rep->advice[i];
+
+		printf("%s{\"call_site\":", i ? "," : "");
+		json_print_string(stdout, a->site);
+		printf(",\"allocs\":%llu,\"bucket\":%u,\"dedicated\":%u,\"saving\":%llu}",
+		       (unsigned long long)a->st.allocs, a->a.bucket_size, a->a.dedicated_size,
+		       (unsigned long long)a->a.saving);
+	}
 	printf("]}\n");
 }
 
@@ -325,6 +389,7 @@ int cmd_report(int argc, char **argv)
 	} else {
 		print_slab_summary(&rep);
 		print_groups(&c, &rep, "slab", rep.slab_groups, rep.nr_slab_groups);
+		print_slab_model(&c, &rep);
 		print_page_summary(&rep);
 		print_groups(&c, &rep, "page", rep.page_groups, rep.nr_page_groups);
 		print_gfp_ctx(&rep);
