@@ -36,6 +36,9 @@ static const struct json *group_like(const struct json *groups, const char *pref
 	for (const struct json *g = groups ? groups->child : NULL; g; g = g->next) {
 		const char *k = json_str(json_get(g, "key"));
 
+		if (!k)
+			k = json_str(json_get(g, "name"));
+
 		if (k && !strncmp(k, prefix, strlen(prefix)))
 			return g;
 	}
@@ -75,6 +78,20 @@ TEST(live_report_finds_the_workload)
 	ASSERT_TRUE(g != NULL);
 	ASSERT_EQ(json_num(json_get(g, "bytes_alloc"), 0) / json_num(json_get(g, "allocs"), 1),
 		  4096);
+	json_free(j);
+	/* the slab model: filp in the caches; pipes' buffer arrays (16 x struct pipe_buffer)
+	 * land in a larger kmalloc bucket than a dedicated cache would need */
+	j = report_json("", out);
+	ASSERT_TRUE(group_like(json_get(j, "caches"), "filp") != NULL);
+	for (const struct json *a = json_get(j, "size_class_advice")->child; a; a = a->next) {
+		const char *site = json_str(json_get(a, "call_site"));
+
+		if (site && !strncmp(site, "alloc_pipe_info", 15)) {
+			ASSERT_GT(json_num(json_get(a, "bucket"), 0),
+				  json_num(json_get(a, "dedicated"), 0));
+			ASSERT_GT(json_num(json_get(a, "saving"), 0), 0);
+		}
+	}
 	json_free(j);
 	/* by comm: it is all the workload's */
 	j = report_json("-g comm", out);
