@@ -128,3 +128,19 @@ if [ $have_perf = 1 ]; then
 		printf "mm_page_alloc/free\n"
 		printf "ratio: %.1fx the rate, %.1fx less time\n", (ke / kt) / (pe / pt), pt / kt }'
 fi
+
+echo "== report: the same recording in kmmtrace and perf (both attached at once)"
+if [ $have_perf = 1 ]; then
+	perf record -q -a -e kmem:kmalloc,kmem:kfree,kmem:kmem_cache_alloc,kmem:kmem_cache_free,kmem:mm_page_alloc,kmem:mm_page_free \
+		-o "$OUT/report.perf" -- "$K" record -q -e slab,kmem:mm_page_alloc,kmem:mm_page_free \
+		-o "$OUT/report.kmt" -- sh -c "for i in 1 2 3 4 5; do $K workload -q churn --seconds 2 >/dev/null; done" \
+		2>/dev/null
+	read -r pt pm < <(best perf kmem -i "$OUT/report.perf" --slab --page stat)
+	read -r kt km < <(best "$K" report "$OUT/report.kmt")
+	kev=$("$K" info -j "$OUT/report.kmt" | tr ',{}' '\n\n\n' | awk -F: '$1 == "\"events\"" {print $2}')
+	pev=$(perf script -i "$OUT/report.perf" 2>/dev/null | wc -l)
+	awk -v pt="$pt" -v pm="$pm" -v kt="$kt" -v km="$km" -v ke="$kev" -v pe="$pev" 'BEGIN {
+		printf "perf kmem --slab --page stat: %d events in %.2f s, %.0f MB peak\n", pe, pt, pm / 1024
+		printf "kmmtrace report:              %d events in %.2f s, %.0f MB peak (slab model included)\n", ke, kt, km / 1024
+		printf "ratio: %.1fx less time, %.1fx less memory\n", pt / kt, pm / km }'
+fi
