@@ -91,7 +91,7 @@ struct stored_stack {
 
 struct importer {
 	struct import_opts opts;
-	struct import_sink sink;
+	struct kmt_sink sink;
 	struct import_stats st;
 	char err[256];
 	char *buf;			/* the current line, cut into words */
@@ -131,7 +131,7 @@ static void bad(struct importer *imp, __u64 lineno, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct importer *importer__new(const struct import_opts *opts, const struct import_sink *sink)
+struct importer *importer__new(const struct import_opts *opts, const struct kmt_sink *sink)
 {
 	struct importer *imp = calloc(1, sizeof(*imp));
 

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "event.h"
+#include "trace.h"
 #include "gfp.h"
 
 /*
@@ -52,15 +53,6 @@
 #define KMT_IMPORT_IS_SYNTHETIC(a) ((a) >= KMT_IMPORT_CACHE_BASE && (a) < 0xffff000000000000ull)
 
 #define IMPORT_BAD_SHOWN	10	/* malformed lines kept with their reason */
-
-struct import_sink {
-	void *ctx;
-	int (*event)(void *ctx, const struct kmt_event *e);
-	int (*cache)(void *ctx, const struct kmt_cache_def *c);
-	int (*task)(void *ctx, const struct kmt_task *t);
-	int (*stack)(void *ctx, const struct kmt_stack *s);
-	int (*sym)(void *ctx, const struct kmt_sym *s);
-};
 
 struct import_opts {
 	size_t sz;				/* sizeof(struct import_opts) */
@@ -109,7 +101,7 @@ struct import_stats {
 struct importer;
 
 /* NULL on ENOMEM. The sink's callbacks may be NULL (definitions are then dropped). */
-struct importer *importer__new(const struct import_opts *opts, const struct import_sink *sink);
+struct importer *importer__new(const struct import_opts *opts, const struct kmt_sink *sink);
 /*
  * Reads one line (with or without its newline); lineno counts from 1.
  * Returns 0 (the line may have been malformed: see the stats), a sink's

@@ -137,33 +137,6 @@ static int load_gfp(struct import_cmd *c)
 	return 0;
 }
 
-/* ---- sink: importer -> trace writer ---- */
-
-static int sink_event(void *ctx, const struct kmt_event *e)
-{
-	return trace_writer__add_event(ctx, e);
-}
-
-static int sink_cache(void *ctx, const struct kmt_cache_def *d)
-{
-	return trace_writer__add_cache(ctx, d);
-}
-
-static int sink_task(void *ctx, const struct kmt_task *t)
-{
-	return trace_writer__add_task(ctx, t);
-}
-
-static int sink_stack(void *ctx, const struct kmt_stack *s)
-{
-	return trace_writer__add_stack(ctx, s);
-}
-
-static int sink_sym(void *ctx, const struct kmt_sym *s)
-{
-	return trace_writer__add_sym(ctx, s);
-}
-
 /* ---- metadata ---- */
 
 static int meta_text(struct trace_writer *w, __u16 key, const char *s)
@@ -339,8 +312,7 @@ static void print_summary(const struct import_cmd *c, const struct import_stats 
 static int run_import(struct import_cmd *c, FILE *in)
 {
 	struct import_opts o = { .sz = sizeof(o), .gfp = c->gfp, .nr_gfp = c->nr_gfp };
-	struct import_sink sink = { c->w, sink_event, sink_cache, sink_task, sink_stack,
-				    sink_sym };
+	struct kmt_sink sink = trace_writer__sink(c->w);
 	struct importer *imp = importer__new(&o, &sink);
 	int err = imp ? write_start_meta(c) : -ENOMEM;
 

@@ -551,7 +551,7 @@ static int record_loop(struct record *r)
 
 static int record_start(struct record *r, int argc, char **argv)
 {
-	struct collector_sink sink = { r, sink_event, sink_cache, sink_task, sink_stack, sink_sym };
+	struct kmt_sink sink = { r, sink_event, sink_cache, sink_task, sink_stack, sink_sym };
 	struct trace_writer_opts wopts = { .sz = sizeof(wopts) };
 	char err[512] = "";
 	int e;

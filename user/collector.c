@@ -26,7 +26,7 @@
 struct collector {
 	struct kmmtrace_bpf *skel;
 	struct ringbuf *rb;
-	struct collector_sink sink;
+	struct kmt_sink sink;
 	struct collector_opts opts;
 	struct tp_args args;
 	struct kmt_calib calib;
@@ -338,7 +338,7 @@ static int open_and_load(struct collector *c, char *err, size_t errlen)
 }
 
 struct collector *collector__new(const struct collector_opts *opts,
-				 const struct collector_sink *sink, char *err, size_t errlen)
+				 const struct kmt_sink *sink, char *err, size_t errlen)
 {
 	struct collector *c;
 	char why[256] = "";

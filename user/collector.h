@@ -15,15 +15,6 @@
 
 struct collector;
 
-struct collector_sink {
-	void *ctx;
-	int (*event)(void *ctx, const struct kmt_event *e);
-	int (*cache)(void *ctx, const struct kmt_cache_def *c);
-	int (*task)(void *ctx, const struct kmt_task *t);
-	int (*stack)(void *ctx, const struct kmt_stack *s);
-	int (*sym)(void *ctx, const struct kmt_sym *s);
-};
-
 struct collector_opts {
 	__u64 events;			/* bit per enum kmt_event_type */
 	__u32 pids[KMT_MAX_PIDS];
@@ -36,7 +27,7 @@ struct collector_opts {
 };
 
 /* Opens and loads; NULL with a one-line reason in err on failure. */
-struct collector *collector__new(const struct collector_opts *opts, const struct collector_sink *sink,
+struct collector *collector__new(const struct collector_opts *opts, const struct kmt_sink *sink,
 				 char *err, size_t errlen);
 /* Attaches every loadable program; warns about the others. */
 int collector__attach(struct collector *c, char *err, size_t errlen);

@@ -120,6 +120,16 @@ struct kmt_prog_stat {
 	__u64 run_time_ns;
 };
 
+/* Where decoded events and their definitions go: a trace writer, a live consumer. */
+struct kmt_sink {
+	void *ctx;
+	int (*event)(void *ctx, const struct kmt_event *e);
+	int (*cache)(void *ctx, const struct kmt_cache_def *c);
+	int (*task)(void *ctx, const struct kmt_task *t);
+	int (*stack)(void *ctx, const struct kmt_stack *s);
+	int (*sym)(void *ctx, const struct kmt_sym *s);
+};
+
 /* ---- writer ---- */
 
 struct trace_writer;
@@ -154,6 +164,8 @@ int trace_writer__finish(struct trace_writer *w);
 __u64 trace_writer__bytes(const struct trace_writer *w);	/* bytes written so far */
 __u64 trace_writer__events(const struct trace_writer *w);
 void trace_writer__free(struct trace_writer *w);
+/* A sink that adds everything it is given to w. */
+struct kmt_sink trace_writer__sink(struct trace_writer *w);
 
 /* ---- reader ---- */
 

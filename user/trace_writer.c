@@ -412,3 +412,33 @@ void trace_writer__free(struct trace_writer *w)
 	kmt_enc__free(&w->enc);
 	free(w);
 }
+
+static int sink_event(void *w, const struct kmt_event *e)
+{
+	return trace_writer__add_event(w, e);
+}
+
+static int sink_cache(void *w, const struct kmt_cache_def *c)
+{
+	return trace_writer__add_cache(w, c);
+}
+
+static int sink_task(void *w, const struct kmt_task *t)
+{
+	return trace_writer__add_task(w, t);
+}
+
+static int sink_stack(void *w, const struct kmt_stack *s)
+{
+	return trace_writer__add_stack(w, s);
+}
+
+static int sink_sym(void *w, const struct kmt_sym *s)
+{
+	return trace_writer__add_sym(w, s);
+}
+
+struct kmt_sink trace_writer__sink(struct trace_writer *w)
+{
+	return (struct kmt_sink){ w, sink_event, sink_cache, sink_task, sink_stack, sink_sym };
+}

@@ -107,7 +107,7 @@ static struct kmt_gfp_entry *table_618(size_t *n)
 static void import_text(const char *text, const struct kmt_gfp_entry *t, size_t n, struct got *g)
 {
 	struct import_opts o = { .sz = sizeof(o), .gfp = t, .nr_gfp = n };
-	struct import_sink s = { g, got_event, got_cache, got_task, got_stack, got_sym };
+	struct kmt_sink s = { g, got_event, got_cache, got_task, got_stack, got_sym };
 	struct importer *imp = importer__new(&o, &s);
 	__u64 lineno = 0;
 
