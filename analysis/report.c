@@ -56,6 +56,10 @@ struct run {
 	__u32 nr_cpu_node;
 	__u64 t_first, t_last;
 	struct slab_model *slab;
+	struct obj_map percpu_objs;
+	struct report_percpu *pcpu;	/* group index -> stats, parallel to pcpu_g */
+	struct group_map pcpu_g;
+	size_t pcpu_cap;
 };
 
 static size_t hash64(__u64 v)
@@ -471,6 +475,65 @@ static void page_free(struct run *run, const struct kmt_event *e)
 	gs->life[life_bucket(e->ts - o->ts)]++;
 }
 
+/* The per-CPU group of e's call site; NULL on ENOMEM. */
+static struct report_percpu *pcpu_group(struct run *run, const struct kmt_event *e, __u32 *gi)
+{
+	int g = group_of(&run->pcpu_g, e->call_site, e);
+
+	if (g < 0)
+		return NULL;
+	if ((size_t)g >= run->pcpu_cap) {
+		size_t cap = run->pcpu_cap ? run->pcpu_cap * 2 : 64;
+		void *n = realloc(run->pcpu, cap * sizeof(*run->pcpu));
+
+		if (!n)
+			return NULL;
+		memset((struct report_percpu *)n + run->pcpu_cap, 0,
+		       (cap - run->pcpu_cap) * sizeof(*run->pcpu));
+		run->pcpu = n;
+		run->pcpu_cap = cap;
+	}
+	*gi = g;
+	return &run->pcpu[g];
+}
+
+static void percpu_alloc(struct run *run, const struct kmt_event *e)
+{
+	struct report_percpu *p;
+	struct obj *o;
+	__u32 g;
+
+	if (!selected(run, e) || !(p = pcpu_group(run, e, &g)))
+		return;
+	p->allocs++;
+	if (!e->ptr) {
+		p->failed++;
+		return;
+	}
+	p->bytes += e->size;
+	p->bytes_alloc += e->size2;
+	p->atomic += (e->arg >> 1) & 1;
+	p->reserved += e->arg & 1;
+	if ((__u32)e->arg2 > p->max_align)
+		p->max_align = e->arg2;
+	o = obj_get(&run->percpu_objs, e->ptr);
+	if (o)
+		*o = (struct obj){ .key = o->key, .ts = e->ts, .last_alloc = e->size2,
+				   .group = g, .live = 1 };
+}
+
+static void percpu_free(struct run *run, const struct kmt_event *e)
+{
+	struct obj *o = obj_find(&run->percpu_objs, e->ptr);
+
+	if (!o || !o->live) {
+		run->rep->percpu_free_unmatched++;
+		return;
+	}
+	o->live = 0;
+	run->pcpu[o->group].frees++;
+}
+
 static void handle(struct run *run, const struct kmt_event *e)
 {
 	bool alloc = e->type == KMT_EV_KMALLOC || e->type == KMT_EV_CACHE_ALLOC ||
@@ -495,7 +558,54 @@ static void handle(struct run *run, const struct kmt_event *e)
 	case KMT_EV_PAGE_FREE:
 		page_free(run, e);
 		break;
+	case KMT_EV_PERCPU_ALLOC:
+		percpu_alloc(run, e);
+		break;
+	case KMT_EV_PERCPU_FREE:
+		percpu_free(run, e);
+		break;
+	case KMT_EV_PERCPU_CHUNK_CREATE:
+		run->rep->percpu_chunks_created++;
+		break;
+	case KMT_EV_PERCPU_CHUNK_DESTROY:
+		run->rep->percpu_chunks_destroyed++;
+		break;
 	}
+}
+
+static int by_pcpu_live(const void *a, const void *b)
+{
+	const struct report_percpu *x = a, *y = b;
+
+	if (x->live_bytes_alloc != y->live_bytes_alloc)
+		return x->live_bytes_alloc < y->live_bytes_alloc ? 1 : -1;
+	return (x->allocs < y->allocs) - (x->allocs > y->allocs);
+}
+
+/* Live per-CPU allocations at the end, names, and the table handed to the report. */
+static void percpu_results(struct run *run)
+{
+	struct report *rep = run->rep;
+	size_t n = run->pcpu_g.nr < run->pcpu_cap ? run->pcpu_g.nr : run->pcpu_cap;
+
+	for (size_t i = 0; i < run->percpu_objs.cap; i++) {
+		const struct obj *o = &run->percpu_objs.t[i];
+
+		if (o->key && o->live && o->group < n) {
+			run->pcpu[o->group].live++;
+			run->pcpu[o->group].live_bytes_alloc += o->last_alloc;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		sym_name(run->r, run->pcpu_g.first[i].call_site, run->pcpu[i].site,
+			 sizeof(run->pcpu[i].site));
+	if (n)
+		qsort(run->pcpu, n, sizeof(*run->pcpu), by_pcpu_live);
+	rep->percpu = run->pcpu;
+	rep->nr_percpu = n;
+	run->pcpu = NULL;
+	group_map_free(&run->pcpu_g);
+	free(run->percpu_objs.t);
 }
 
 /* ---- the end ---- */
@@ -678,6 +788,7 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 	free(run.cpu_node);
 	slab_results(&run);
 	slab_model__free(run.slab);
+	percpu_results(&run);
 	return n < 0 ? n : 0;
 }
 
@@ -688,6 +799,7 @@ void report__free(struct report *rep)
 	free(rep->gfp_groups);
 	free(rep->caches);
 	free(rep->advice);
+	free(rep->percpu);
 	memset(rep, 0, sizeof(*rep));
 }
 

@@ -80,6 +80,17 @@ struct report_ctx_row {
 	__u64 other;
 };
 
+/* Per-CPU allocations (percpu:*), by call site. */
+struct report_percpu {
+	__u64 allocs, frees, failed;
+	__u64 bytes;			/* requested size per CPU */
+	__u64 bytes_alloc;		/* what the allocator reports it took (all CPUs) */
+	__u64 live, live_bytes_alloc;
+	__u64 atomic, reserved;
+	__u32 max_align;
+	char site[160];
+};
+
 /* A call site's kmalloc size-class analysis (model/slab). */
 struct report_advice {
 	char site[160];
@@ -110,6 +121,9 @@ struct report {
 	struct report_advice *advice;		/* by saving, largest first */
 	size_t nr_advice;
 	struct slab_model_stats slab_model;
+	struct report_percpu *percpu;		/* by live bytes, then allocations */
+	size_t nr_percpu;
+	__u64 percpu_chunks_created, percpu_chunks_destroyed, percpu_free_unmatched;
 };
 
 int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,

@@ -261,6 +261,31 @@ static void print_slab_model(const struct report_cmd *c, const struct report *re
 	}
 }
 
+static void print_percpu(const struct report_cmd *c, const struct report *rep)
+{
+	size_t rows = c->lines > 0 && (size_t)c->lines < rep->nr_percpu ? (size_t)c->lines :
+									     rep->nr_percpu;
+
+	if (!rep->nr_percpu && !rep->percpu_chunks_created)
+		return;
+	printf("\nper-CPU allocations by call site (by live bytes; %zu of %zu); chunks created "
+	       "%llu, destroyed %llu; frees of older allocations %llu:\n", rows, rep->nr_percpu,
+	       (unsigned long long)rep->percpu_chunks_created,
+	       (unsigned long long)rep->percpu_chunks_destroyed,
+	       (unsigned long long)rep->percpu_free_unmatched);
+	printf("%8s %8s %10s %12s %8s %12s %6s %7s  %s\n", "allocs", "frees", "size", "bytes_alloc",
+	       "live", "live_bytes", "align", "atomic", "call site");
+	for (size_t i = 0; i < rows; i++) {
+		const struct report_percpu *p = &rep->percpu[i];
+
+		printf("%8llu %8llu %10llu %12llu %8llu %12llu %6u %7llu  %s\n",
+		       (unsigned long long)p->allocs, (unsigned long long)p->frees,
+		       (unsigned long long)p->bytes, (unsigned long long)p->bytes_alloc,
+		       (unsigned long long)p->live, (unsigned long long)p->live_bytes_alloc,
+		       p->max_align, (unsigned long long)p->atomic, p->site);
+	}
+}
+
 static void print_gfp_ctx(const struct report *rep)
 {
 	printf("\nGFP flags of allocations (slab and page):\n%10s %14s  %s\n", "allocs", "bytes",
@@ -353,7 +378,22 @@ static void print_json(const struct report_cmd *c, const struct report *rep)
 		       (unsigned long long)a->st.allocs, a->a.bucket_size, a->a.dedicated_size,
 		       (unsigned long long)a->a.saving);
 	}
-	printf("]}\n");
+	printf("],\"percpu\":{\"chunks_created\":%llu,\"chunks_destroyed\":%llu,\"sites\":[",
+	       (unsigned long long)rep->percpu_chunks_created,
+	       (unsigned long long)rep->percpu_chunks_destroyed);
+	for (size_t i = 0; i < rep->nr_percpu && i < rows; i++) {
+		const struct report_percpu *p = &rep->percpu[i];
+
+		printf("%s{\"call_site\":", i ? "," : "");
+		json_print_string(stdout, p->site);
+		printf(",\"allocs\":%llu,\"frees\":%llu,\"size\":%llu,\"bytes_alloc\":%llu,"
+		       "\"live\":%llu,\"live_bytes_alloc\":%llu,\"max_align\":%u}",
+		       (unsigned long long)p->allocs, (unsigned long long)p->frees,
+		       (unsigned long long)p->bytes, (unsigned long long)p->bytes_alloc,
+		       (unsigned long long)p->live, (unsigned long long)p->live_bytes_alloc,
+		       p->max_align);
+	}
+	printf("]}}\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -392,6 +432,7 @@ int cmd_report(int argc, char **argv)
 		print_slab_model(&c, &rep);
 		print_page_summary(&rep);
 		print_groups(&c, &rep, "page", rep.page_groups, rep.nr_page_groups);
+		print_percpu(&c, &rep);
 		print_gfp_ctx(&rep);
 		if (c.leaks)
 			print_leaks(&c, &rep, rep.slab_groups, rep.nr_slab_groups,

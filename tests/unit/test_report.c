@@ -175,3 +175,41 @@ TEST(report_json_parses)
 	ASSERT_STREQ(json_str(json_get(json_at(json_get(j, "slab_groups"), 0), "key")), "0x100");
 	json_free(j);
 }
+
+TEST(report_percpu)
+{
+	struct kmt_event evs[] = {
+		{ .ts = 1, .type = KMT_EV_PERCPU_CHUNK_CREATE, .ptr = 0x100000, .stack_id = -1 },
+		{ .ts = 2, .type = KMT_EV_PERCPU_ALLOC, .ptr = 0x10, .call_site = 0x500, .size = 8,
+		  .size2 = 16, .arg = 2, .arg2 = 8, .stack_id = -1 },
+		{ .ts = 3, .type = KMT_EV_PERCPU_ALLOC, .ptr = 0x20, .call_site = 0x500, .size = 8,
+		  .size2 = 16, .arg2 = 64, .stack_id = -1 },
+		{ .ts = 4, .type = KMT_EV_PERCPU_FREE, .ptr = 0x10, .stack_id = -1 },
+		{ .ts = 5, .type = KMT_EV_PERCPU_FREE, .ptr = 0x99, .stack_id = -1 },
+	};
+	struct trace_writer *w;
+	struct report rep;
+	char path[512];
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/pc.kmt", kmt_test__tmpdir());
+	w = trace_writer__open(path, NULL, &err);
+	ASSERT_TRUE(w != NULL);
+	for (size_t i = 0; i < 5; i++)
+		trace_writer__add_event(w, &evs[i]);
+	ASSERT_EQ(trace_writer__finish(w), 0);
+	trace_writer__free(w);
+	ASSERT_EQ(run_report(path, REPORT_BY_CALLSITE, &rep), 0);
+	ASSERT_EQ(rep.percpu_chunks_created, 1);
+	ASSERT_EQ(rep.percpu_free_unmatched, 1);
+	ASSERT_EQ(rep.nr_percpu, 1);
+	ASSERT_EQ(rep.percpu[0].allocs, 2);
+	ASSERT_EQ(rep.percpu[0].frees, 1);
+	ASSERT_EQ(rep.percpu[0].bytes, 16);
+	ASSERT_EQ(rep.percpu[0].live, 1);
+	ASSERT_EQ(rep.percpu[0].live_bytes_alloc, 16);
+	ASSERT_EQ(rep.percpu[0].max_align, 64);
+	ASSERT_EQ(rep.percpu[0].atomic, 1);
+	ASSERT_STREQ(rep.percpu[0].site, "0x500");
+	report__free(&rep);
+}
