@@ -60,6 +60,8 @@ struct run {
 	struct report_percpu *pcpu;	/* group index -> stats, parallel to pcpu_g */
 	struct group_map pcpu_g;
 	size_t pcpu_cap;
+	size_t series_cap;
+	__u64 next_sample;
 };
 
 static size_t hash64(__u64 v)
@@ -750,6 +752,45 @@ static void slab_results(struct run *run)
 	qsort(rep->advice, rep->nr_advice, sizeof(*rep->advice), by_saving);
 }
 
+static void slab_sample(struct run *run, __u64 t)
+{
+	struct report *rep = run->rep;
+	struct report_slab_sample *s;
+	struct slab_cache_stats st;
+
+	if (!run->slab)
+		return;
+	if (rep->nr_slab_series == run->series_cap) {
+		size_t cap = run->series_cap ? run->series_cap * 2 : 64;
+		void *n = realloc(rep->slab_series, cap * sizeof(*rep->slab_series));
+
+		if (!n)
+			return;
+		rep->slab_series = n;
+		run->series_cap = cap;
+	}
+	slab_model__totals(run->slab, &st);
+	s = &rep->slab_series[rep->nr_slab_series++];
+	*s = (struct report_slab_sample){
+		.t = t, .full = st.nr[SLAB_FULL], .partial = st.nr[SLAB_PARTIAL],
+		.empty = st.nr[SLAB_EMPTY], .live_objs = st.live_objs, .mem_bytes = st.mem_bytes,
+		.internal_waste = st.internal_waste, .external_waste = st.partial_free_bytes,
+	};
+}
+
+/* Samples the slab model at each interval boundary the event at ts crosses. */
+static void maybe_sample(struct run *run, __u64 ts)
+{
+	if (!run->opts->interval_ns)
+		return;
+	if (!run->next_sample)
+		run->next_sample = ts + run->opts->interval_ns;
+	while (ts >= run->next_sample) {
+		slab_sample(run, run->next_sample - run->t_first);
+		run->next_sample += run->opts->interval_ns;
+	}
+}
+
 int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,
 		char *why, size_t whylen)
 {
@@ -763,6 +804,7 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 		if (!rep->events++)
 			run.t_first = e.ts;
 		run.t_last = e.ts > run.t_last ? e.ts : run.t_last;
+		maybe_sample(&run, e.ts);
 		handle(&run, &e);
 		if (run.slab)
 			slab_model__apply(run.slab, &e);
@@ -786,6 +828,7 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 	free(run.slab_objs.t);
 	free(run.pages.t);
 	free(run.cpu_node);
+	slab_sample(&run, run.t_last - run.t_first);
 	slab_results(&run);
 	slab_model__free(run.slab);
 	percpu_results(&run);
@@ -800,6 +843,7 @@ void report__free(struct report *rep)
 	free(rep->caches);
 	free(rep->advice);
 	free(rep->percpu);
+	free(rep->slab_series);
 	memset(rep, 0, sizeof(*rep));
 }
 

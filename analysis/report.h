@@ -36,6 +36,17 @@ struct report_opts {
 	struct report_filter filters[REPORT_MAX_FILTERS];
 	int nr_filters;
 	double leak_min_age;	/* seconds; leaks older than this at the end */
+	__u64 interval_ns;	/* slab states sampled every interval (0: end only) */
+};
+
+/* All slab caches at one instant (model/slab). */
+struct report_slab_sample {
+	__u64 t;			/* ns since the first event */
+	__u64 full, partial, empty;	/* slabs */
+	__u64 live_objs;
+	__u64 mem_bytes;		/* in slabs */
+	__u64 internal_waste;
+	__u64 external_waste;		/* free slots in partial slabs (lower bound) */
 };
 
 /* One group of slab or page allocations. */
@@ -121,6 +132,8 @@ struct report {
 	struct report_advice *advice;		/* by saving, largest first */
 	size_t nr_advice;
 	struct slab_model_stats slab_model;
+	struct report_slab_sample *slab_series;	/* every --interval, and the end */
+	size_t nr_slab_series;
 	struct report_percpu *percpu;		/* by live bytes, then allocations */
 	size_t nr_percpu;
 	__u64 percpu_chunks_created, percpu_chunks_destroyed, percpu_free_unmatched;

@@ -36,6 +36,7 @@ static const char report_usage[] =
 	"      --leaks            allocations still live at the end, by group, oldest first\n"
 	"      --min-age SECONDS  with --leaks: only groups whose oldest live one is older\n"
 	"  -n, --lines N          rows per table (default 20; 0: all)\n"
+	"  -i, --interval MS      also sample the slab caches' state every MS of trace time\n"
 	"  -j, --json             JSON\n"
 	"  -h, --help             this help\n";
 
@@ -65,6 +66,7 @@ static int report_opt(struct report_cmd *c, int opt, char *arg)
 	case 'L': c->leaks = true; return 0;
 	case 'a': c->opts.leak_min_age = atof(arg); return 0;
 	case 'n': c->lines = atoi(arg); return 0;
+	case 'i': c->opts.interval_ns = atof(arg) * 1e6; return 0;
 	case 'j': c->json = true; return 0;
 	case 'h': fputs(report_usage, stdout); return 1;
 	default: fputs(report_usage, stderr); return -EINVAL;
@@ -80,6 +82,7 @@ static int report_parse(struct report_cmd *c, int argc, char **argv)
 		{ "leaks", no_argument, NULL, 'L' },
 		{ "min-age", required_argument, NULL, 'a' },
 		{ "lines", required_argument, NULL, 'n' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -89,7 +92,7 @@ static int report_parse(struct report_cmd *c, int argc, char **argv)
 	c->sort = "-bytes_alloc";
 	c->lines = 20;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:g:f:n:jh", opts, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "s:g:f:n:i:jh", opts, NULL)) != -1)
 		if ((e = report_opt(c, opt, optarg)))
 			return e;
 	if (optind != argc - 1) {
@@ -244,6 +247,19 @@ static void print_slab_model(const struct report_cmd *c, const struct report *re
 	}
 	printf("(ext.waste: free slots in partial slabs; ext.waste<=: also counting slots the "
 	       "trace never touched)\n");
+	if (rep->nr_slab_series > 1) {
+		printf("\nslab states over time (all caches):\n%10s %9s %9s %9s %12s %12s %12s\n",
+		       "t (s)", "full", "partial", "empty", "memory", "int.waste", "ext.waste");
+		for (size_t i = 0; i < rep->nr_slab_series; i++) {
+			const struct report_slab_sample *s = &rep->slab_series[i];
+
+			printf("%10.3f %9llu %9llu %9llu %12llu %12llu %12llu\n", s->t / 1e9,
+			       (unsigned long long)s->full, (unsigned long long)s->partial,
+			       (unsigned long long)s->empty, (unsigned long long)s->mem_bytes,
+			       (unsigned long long)s->internal_waste,
+			       (unsigned long long)s->external_waste);
+		}
+	}
 	if (!rep->nr_advice)
 		return;
 	printf("\nkmalloc size classes: call sites a dedicated cache would serve with less waste:\n");
@@ -377,6 +393,18 @@ static void print_json(const struct report_cmd *c, const struct report *rep)
 		printf(",\"allocs\":%llu,\"bucket\":%u,\"dedicated\":%u,\"saving\":%llu}",
 		       (unsigned long long)a->st.allocs, a->a.bucket_size, a->a.dedicated_size,
 		       (unsigned long long)a->a.saving);
+	}
+	printf("],\"slab_series\":[");
+	for (size_t i = 0; i < rep->nr_slab_series; i++) {
+		const struct report_slab_sample *t = &rep->slab_series[i];
+
+		printf("%s{\"t\":%llu,\"full\":%llu,\"partial\":%llu,\"empty\":%llu,"
+		       "\"live\":%llu,\"memory\":%llu,\"internal_waste\":%llu,"
+		       "\"external_waste\":%llu}", i ? "," : "", (unsigned long long)t->t,
+		       (unsigned long long)t->full, (unsigned long long)t->partial,
+		       (unsigned long long)t->empty, (unsigned long long)t->live_objs,
+		       (unsigned long long)t->mem_bytes, (unsigned long long)t->internal_waste,
+		       (unsigned long long)t->external_waste);
 	}
 	printf("],\"percpu\":{\"chunks_created\":%llu,\"chunks_destroyed\":%llu,\"sites\":[",
 	       (unsigned long long)rep->percpu_chunks_created,

@@ -71,7 +71,7 @@ static int write_trace(const char *path)
 
 static int run_report(const char *path, enum report_group g, struct report *rep)
 {
-	struct report_opts o = { .group = g };
+	struct report_opts o = { .group = g, .interval_ns = 2000 };
 	struct trace_reader *r = trace_reader__open(path, NULL, NULL, 0);
 	char why[256];
 	int e;
@@ -112,6 +112,10 @@ TEST(report_perf_kmem_totals)
 	ASSERT_EQ(rep.page.nr_fails, 1);
 	ASSERT_EQ(rep.page.by_order_mt[0][0], 1);
 	ASSERT_EQ(rep.page.by_order_mt[2][1], 1);
+	/* slab samples at 2000, 4000, 6000 and 8000 ns after the first event, and the end */
+	ASSERT_EQ(rep.nr_slab_series, 5);
+	ASSERT_EQ(rep.slab_series[0].t, 2000);
+	ASSERT_EQ(rep.slab_series[4].t, 9800 - 1000);
 	report__free(&rep);
 }
 
