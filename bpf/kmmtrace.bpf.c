@@ -51,6 +51,13 @@ struct {
 	__uint(max_entries, 16384);
 } stacks SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+	__uint(max_entries, 4096);
+} stacks_alt SEC(".maps");
+
 /*
  * Everything a program needs per CPU, in one map value: one lookup per event.
  * The counters (enum kmt_counter) are read by the collector from this map.
@@ -105,6 +112,21 @@ static __always_inline long wake_flags(struct cpu_state *cs)
 		return BPF_RB_NO_WAKEUP;
 	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
 									 : BPF_RB_NO_WAKEUP;
+}
+
+/* A stack id; on a bucket collision, one from the second map (KMT_STACK_ALT). */
+static __always_inline __s32 get_stack(struct cpu_state *cs, __u64 *ctx)
+{
+	long id = bpf_get_stackid(ctx, &stacks, 0);
+
+	if (id == -EEXIST) {
+		id = bpf_get_stackid(ctx, &stacks_alt, 1);	/* skip our own frame */
+		if (id >= 0)
+			return id | KMT_STACK_ALT;
+	}
+	if (id < 0)
+		count(cs, KMT_CNT_STACK_FAIL);
+	return id;
 }
 
 static __always_inline void fill_hdr(struct kmt_rec_hdr *h, int type, int size)
@@ -351,11 +373,8 @@ static __always_inline int emit_small(struct cpu_state *cs, __u64 *ctx, const in
 	e->order = SLOT(ctx, type, ORDER, 0);
 	e->mt = SLOT(ctx, type, MT, 0);
 	e->stack_id = -1;
-	if (capture_stacks) {
-		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
-		if (e->stack_id < 0)
-			count(cs, KMT_CNT_STACK_FAIL);
-	}
+	if (capture_stacks)
+		e->stack_id = get_stack(cs, ctx);
 	bpf_ringbuf_submit(e, wake_flags(cs));
 	return 0;
 }
@@ -396,11 +415,8 @@ static __always_inline int emit(__u64 *ctx, const int type)
 	if (page_type(type))
 		e->hdr.flags |= KMT_RF_PAGE_PTR;
 	e->stack_id = -1;
-	if (capture_stacks) {
-		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
-		if (e->stack_id < 0)
-			count(cs, KMT_CNT_STACK_FAIL);
-	}
+	if (capture_stacks)
+		e->stack_id = get_stack(cs, ctx);
 	e->pad = 0;
 	bpf_ringbuf_submit(e, wake_flags(cs));
 	return 0;

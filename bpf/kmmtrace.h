@@ -124,6 +124,13 @@ static inline __attribute__((always_inline)) unsigned int kmt_type_slots(int typ
 
 #define KMT_NO_ARG		(-1)
 #define KMT_MAX_PIDS		16
+/*
+ * A stack id with this bit comes from the second stack map: a stack whose
+ * bucket in the first map holds another stack (-EEXIST) is stored there,
+ * hashed without its first frame (the BPF program's own), so the two maps
+ * collide independently.
+ */
+#define KMT_STACK_ALT		0x40000000
 #define KMT_CACHE_NAME_LEN	32
 
 /* kmt_rec_hdr.flags */

@@ -290,6 +290,8 @@ static int open_configured(struct collector *c, const __u64 refused, char *err, 
 	test_refuse(c);
 	bpf_map__set_max_entries(c->skel->maps.rb, c->opts.ringbuf_bytes);
 	bpf_map__set_max_entries(c->skel->maps.stacks, c->opts.stacks ? c->opts.stack_entries : 1);
+	bpf_map__set_max_entries(c->skel->maps.stacks_alt,
+				 c->opts.stacks ? c->opts.stack_entries / 4 + 1 : 1);
 	return 0;
 }
 
@@ -481,11 +483,12 @@ static void emit_sym(struct collector *c, __u64 addr)
 static void emit_stack(struct collector *c, __s32 id)
 {
 	struct kmt_stack s = { .id = id };
-	int fd = bpf_map__fd(c->skel->maps.stacks);
+	int fd = bpf_map__fd(id & KMT_STACK_ALT ? c->skel->maps.stacks_alt : c->skel->maps.stacks);
+	__u32 key = id & ~KMT_STACK_ALT;
 
 	if (id < 0 || u64set__add(&c->stacks, (__u64)id + 1) <= 0)
 		return;
-	if (bpf_map_lookup_elem(fd, &id, s.ips)) {
+	if (bpf_map_lookup_elem(fd, &key, s.ips)) {
 		c->stack_lookup_fail++;
 		return;
 	}
