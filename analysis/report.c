@@ -709,6 +709,41 @@ static void setup(struct run *run)
 	slab_setup(run);
 }
 
+/* Live memory by layer, each byte once (see struct report_layers). */
+static void layers(struct run *run)
+{
+	struct report_layers *l = &run->rep->layers;
+	__u64 ps = run->rep->page_size, large_min = 2 * ps;	/* KMALLOC_MAX_CACHE_SIZE */
+	__u64 base = run->slab ? slab_model__stats(run->slab)->page_offset : 0;
+
+	l->classified = base != 0;
+	for (size_t i = 0; i < run->slab_objs.cap; i++) {
+		const struct obj *o = &run->slab_objs.t[i];
+
+		if (o->key && o->live)
+			*(o->last_alloc > large_min ? &l->large : &l->slab_objects) += o->last_alloc;
+	}
+	for (size_t i = 0; i < run->pages.cap; i++) {
+		const struct obj *o = &run->pages.t[i];
+		__u64 bytes = ps << o->order, addr = base + (o->key - 1) * ps;
+		const struct obj *big;
+		struct slab_info si;
+
+		if (!o->key || !o->live)
+			continue;
+		if (!base)
+			l->unclassified_pages += bytes;
+		else if (!slab_model__slab_at(run->slab, addr, &si))
+			l->slab_pages += bytes;
+		else if (!((big = obj_find(&run->slab_objs, addr)) && big->live &&
+			   big->last_alloc > large_min))
+			l->other_pages += bytes;
+	}
+	for (size_t i = 0; i < run->percpu_objs.cap; i++)
+		if (run->percpu_objs.t[i].key && run->percpu_objs.t[i].live)
+			l->percpu += run->percpu_objs.t[i].last_alloc;
+}
+
 static int by_mem(const void *a, const void *b)
 {
 	const struct slab_cache_stats *x = a, *y = b;
@@ -825,6 +860,7 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 	group_map_free(&run.slab_g);
 	group_map_free(&run.page_g);
 	group_map_free(&run.gfp_g);
+	layers(&run);
 	free(run.slab_objs.t);
 	free(run.pages.t);
 	free(run.cpu_node);

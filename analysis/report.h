@@ -91,6 +91,24 @@ struct report_ctx_row {
 	__u64 other;
 };
 
+/*
+ * Memory allocated during the trace and still held at its end, each byte once, by
+ * layer. perf's totals (and ours above) count slab pages and kmalloc_large()'s
+ * pages again as page allocations; here a live page allocation is attributed to
+ * the slab layer when the slab model holds a slab at its address, to a
+ * kmalloc_large() object when one lives there, and to the page layer otherwise.
+ * That needs the direct map's base (inferred from kmalloc_large() pairs).
+ */
+struct report_layers {
+	bool classified;		/* the direct map's base was known */
+	__u64 slab_objects;		/* live objects' bytes_alloc, kmalloc_large() excluded */
+	__u64 large;			/* live kmalloc_large() allocations */
+	__u64 slab_pages;		/* live page allocations that are slabs */
+	__u64 other_pages;		/* every other live page allocation */
+	__u64 unclassified_pages;	/* live page allocations when the base is unknown */
+	__u64 percpu;			/* live per-CPU allocations (bytes_alloc) */
+};
+
 /* Per-CPU allocations (percpu:*), by call site. */
 struct report_percpu {
 	__u64 allocs, frees, failed;
@@ -134,6 +152,7 @@ struct report {
 	struct slab_model_stats slab_model;
 	struct report_slab_sample *slab_series;	/* every --interval, and the end */
 	size_t nr_slab_series;
+	struct report_layers layers;
 	struct report_percpu *percpu;		/* by live bytes, then allocations */
 	size_t nr_percpu;
 	__u64 percpu_chunks_created, percpu_chunks_destroyed, percpu_free_unmatched;

@@ -302,6 +302,30 @@ static void print_percpu(const struct report_cmd *c, const struct report *rep)
 	}
 }
 
+static void print_layers(const struct report *rep)
+{
+	const struct report_layers *l = &rep->layers;
+
+	printf("\nallocated during the trace and still held at its end, each byte once:\n");
+	printf("  slab objects                   %14llu bytes (in slabs, which may predate the "
+	       "trace)\n", (unsigned long long)l->slab_objects);
+	printf("  kmalloc_large()                %14llu bytes (their pages not counted again)\n",
+	       (unsigned long long)l->large);
+	if (l->classified) {
+		printf("  new slab pages                 %14llu bytes\n",
+		       (unsigned long long)l->slab_pages);
+		printf("  other page allocations         %14llu bytes\n",
+		       (unsigned long long)l->other_pages);
+	} else {
+		printf("  page allocations (unsplit)     %14llu bytes: the direct map's base is "
+		       "unknown (no kmalloc_large() in the trace), so slab pages cannot be told "
+		       "apart\n", (unsigned long long)l->unclassified_pages);
+	}
+	printf("  per-CPU allocations            %14llu bytes\n", (unsigned long long)l->percpu);
+	printf("(perf kmem's totals above count slab pages and kmalloc_large() pages again "
+	       "among page allocations)\n");
+}
+
 static void print_gfp_ctx(const struct report *rep)
 {
 	printf("\nGFP flags of allocations (slab and page):\n%10s %14s  %s\n", "allocs", "bytes",
@@ -394,7 +418,15 @@ static void print_json(const struct report_cmd *c, const struct report *rep)
 		       (unsigned long long)a->st.allocs, a->a.bucket_size, a->a.dedicated_size,
 		       (unsigned long long)a->a.saving);
 	}
-	printf("],\"slab_series\":[");
+	printf("],\"layers\":{\"classified\":%s,\"slab_objects\":%llu,\"kmalloc_large\":%llu,"
+	       "\"slab_pages\":%llu,\"other_pages\":%llu,\"unclassified_pages\":%llu,"
+	       "\"percpu\":%llu}", rep->layers.classified ? "true" : "false",
+	       (unsigned long long)rep->layers.slab_objects, (unsigned long long)rep->layers.large,
+	       (unsigned long long)rep->layers.slab_pages,
+	       (unsigned long long)rep->layers.other_pages,
+	       (unsigned long long)rep->layers.unclassified_pages,
+	       (unsigned long long)rep->layers.percpu);
+	printf(",\"slab_series\":[");
 	for (size_t i = 0; i < rep->nr_slab_series; i++) {
 		const struct report_slab_sample *t = &rep->slab_series[i];
 
@@ -461,6 +493,7 @@ int cmd_report(int argc, char **argv)
 		print_page_summary(&rep);
 		print_groups(&c, &rep, "page", rep.page_groups, rep.nr_page_groups);
 		print_percpu(&c, &rep);
+		print_layers(&rep);
 		print_gfp_ctx(&rep);
 		if (c.leaks)
 			print_leaks(&c, &rep, rep.slab_groups, rep.nr_slab_groups,

@@ -112,6 +112,10 @@ TEST(report_perf_kmem_totals)
 	ASSERT_EQ(rep.page.nr_fails, 1);
 	ASSERT_EQ(rep.page.by_order_mt[0][0], 1);
 	ASSERT_EQ(rep.page.by_order_mt[2][1], 1);
+	/* each byte once: p2 and p3 live (128 + 16); pfn 16 (order 2) live, unsplit */
+	ASSERT_FALSE(rep.layers.classified);		/* no kmalloc_large(): no direct-map base */
+	ASSERT_EQ(rep.layers.slab_objects, 144);
+	ASSERT_EQ(rep.layers.unclassified_pages, 16384);
 	/* slab samples at 2000, 4000, 6000 and 8000 ns after the first event, and the end */
 	ASSERT_EQ(rep.nr_slab_series, 5);
 	ASSERT_EQ(rep.slab_series[0].t, 2000);
