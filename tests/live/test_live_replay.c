@@ -24,7 +24,13 @@ static int record_and_check(const char *out)
 	if (WEXITSTATUS(system(cmd)) != 128 + 15)
 		return -1;
 	/* the exit status is replay's own: no pipeline */
-	snprintf(cmd, sizeof(cmd), "%s replay -i 0 --check %s > %s.txt", bin, out, out);
+	/*
+	 * Per-order tolerance 10 % here, not the 5 % measured on a quiet system
+	 * (docs/BENCHMARKS.md): in the suite this recording follows others whose
+	 * teardown and lost events (recursion misses) move orders 3-4 by a few blocks.
+	 */
+	snprintf(cmd, sizeof(cmd), "%s replay -i 0 --check --tolerance-order 10 %s > %s.txt", bin,
+		 out, out);
 	st = WEXITSTATUS(system(cmd));
 	snprintf(cmd, sizeof(cmd), "grep -E 'zone|check' %s.txt", out);
 	if (system(cmd))
@@ -55,7 +61,8 @@ TEST(live_replay_check_within_tolerance)
 		fprintf(stdout, "    first recording beyond tolerance; recording again\n");
 		ASSERT_EQ(record_and_check(out), 0);
 	}
-	snprintf(cmd, sizeof(cmd), "%s replay -j -i 500 --check %s 2>/dev/null", bin, out);
+	snprintf(cmd, sizeof(cmd), "%s replay -j -i 500 --check --tolerance-order 10 %s 2>/dev/null",
+		 bin, out);
 	p = popen(cmd, "r");
 	ASSERT_TRUE(p != NULL);
 	text = malloc(64 << 20);
