@@ -25,6 +25,7 @@ struct obj {
 	__u32 last_alloc;	/* bytes_alloc of the last allocation here (perf's last_alloc) */
 	__u32 bytes_req;
 	__u32 group;
+	__s32 stack;		/* stack id of the allocation, -1 none */
 	__u16 cpu;
 	__u8 live;
 	__u8 order;
@@ -399,7 +400,8 @@ static void slab_alloc(struct run *run, const struct kmt_event *e)
 	gs->bytes_alloc += e->size2;
 	gs->last_ts = e->ts;
 	*o = (struct obj){ .key = o->key, .ts = e->ts, .last_alloc = e->size2,
-			   .bytes_req = e->size, .group = g, .cpu = e->cpu, .live = 1 };
+			   .bytes_req = e->size, .group = g, .cpu = e->cpu, .live = 1,
+			   .stack = e->stack_id };
 }
 
 static void slab_free(struct run *run, const struct kmt_event *e)
@@ -623,8 +625,10 @@ static void finish_live(struct obj_map *m, struct group_map *gm, __u32 page_size
 		g = &gm->g[o->group];
 		g->live++;
 		g->live_bytes += pages ? (__u64)page_size << o->order : o->last_alloc;
-		if (!g->oldest_live_ts || o->ts < g->oldest_live_ts)
+		if (!g->oldest_live_ts || o->ts < g->oldest_live_ts) {
 			g->oldest_live_ts = o->ts;
+			g->oldest_live_stack = o->stack;
+		}
 	}
 }
 

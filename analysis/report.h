@@ -63,6 +63,7 @@ struct report_group_stat {
 	__u64 first_ts, last_ts;
 	__u64 life[REPORT_LIFE_BUCKETS];	/* alloc -> free time, log2 ns */
 	__u64 oldest_live_ts;		/* of the allocations still live at the end */
+	__s32 oldest_live_stack;	/* its stack id (record -g), -1 none */
 };
 
 /* perf kmem stat's summaries, with its definitions (tools/perf/builtin-kmem.c). */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "commands.h"
 #include "jsonout.h"
+#include "frames.h"
 #include "report.h"
 
 struct report_cmd {
@@ -33,7 +34,8 @@ static const char report_usage[] =
 	"  -g, --group-by KEY     callsite (default), cache, gfp, context, order, pid, comm\n"
 	"  -f, --filter KEY=VAL   only allocations with comm=, pid=, cpu=, cache=, context=,\n"
 	"                         callsite=SUBSTRING, gfp=SUBSTRING (repeatable: all must hold)\n"
-	"      --leaks            allocations still live at the end, by group, oldest first\n"
+	"      --leaks            allocations still live at the end, by group, oldest first,\n"
+	"                         with the oldest one's stack when recorded with -g\n"
 	"      --min-age SECONDS  with --leaks: only groups whose oldest live one is older\n"
 	"  -n, --lines N          rows per table (default 20; 0: all)\n"
 	"  -i, --interval MS      also sample the slab caches' state every MS of trace time\n"
@@ -204,7 +206,22 @@ static void print_groups(const struct report_cmd *c, const struct report *rep, c
 	}
 }
 
-static void print_leaks(const struct report_cmd *c, const struct report *rep,
+/* The frames of stack id outside the allocators, indented, when the trace has it. */
+static void print_stack(const struct trace_reader *r, int id)
+{
+	const struct kmt_stack *s = id >= 0 ? trace_reader__stack(r, id) : NULL;
+
+	for (__u32 i = 0; s && i < s->nr; i++) {
+		const struct kmt_sym *sym = trace_reader__sym(r, s->ips[i]);
+
+		if (sym && !frames__internal(sym->name))
+			printf("%36s %s+0x%llx%s%s%s\n", "", sym->name,
+			       (unsigned long long)sym->offset, sym->module[0] ? " [" : "",
+			       sym->module, sym->module[0] ? "]" : "");
+	}
+}
+
+static void print_leaks(const struct report_cmd *c, const struct trace_reader *r,
 			struct report_group_stat *g, size_t n, __u64 t_end)
 {
 	char why[128];
@@ -220,9 +237,9 @@ static void print_leaks(const struct report_cmd *c, const struct report *rep,
 			continue;
 		printf("%9llu %12llu %9.3fs  %s\n", (unsigned long long)g[i].live,
 		       (unsigned long long)g[i].live_bytes, age, g[i].key);
+		print_stack(r, g[i].oldest_live_stack);	/* the oldest one's stack */
 		shown++;
 	}
-	(void)rep;
 }
 
 static void print_slab_model(const struct report_cmd *c, const struct report *rep)
@@ -352,14 +369,16 @@ static void json_groups(const char *name, const struct report_group_stat *g, siz
 		json_print_string(stdout, g[i].key);
 		printf(",\"allocs\":%llu,\"bytes_req\":%llu,\"bytes_alloc\":%llu,\"frees\":%llu,"
 		       "\"bytes_freed\":%llu,\"live\":%llu,\"live_bytes\":%llu,\"cross_cpu_frees\":%llu,"
-		       "\"lifetime_p50_ns\":%llu,\"lifetime_p99_ns\":%llu}",
+		       "\"lifetime_p50_ns\":%llu,\"lifetime_p99_ns\":%llu,\"oldest_live_ts\":%llu,"
+		       "\"oldest_live_stack_id\":%d}",
 		       (unsigned long long)g[i].allocs, (unsigned long long)g[i].bytes_req,
 		       (unsigned long long)g[i].bytes_alloc, (unsigned long long)g[i].frees,
 		       (unsigned long long)g[i].bytes_freed, (unsigned long long)g[i].live,
 		       (unsigned long long)g[i].live_bytes,
 		       (unsigned long long)g[i].cross_cpu_frees,
 		       (unsigned long long)report__life_pct(&g[i], 0.5),
-		       (unsigned long long)report__life_pct(&g[i], 0.99));
+		       (unsigned long long)report__life_pct(&g[i], 0.99),
+		       (unsigned long long)g[i].oldest_live_ts, g[i].live ? g[i].oldest_live_stack : -1);
 	}
 	printf("]");
 }
@@ -496,7 +515,7 @@ int cmd_report(int argc, char **argv)
 		print_layers(&rep);
 		print_gfp_ctx(&rep);
 		if (c.leaks)
-			print_leaks(&c, &rep, rep.slab_groups, rep.nr_slab_groups,
+			print_leaks(&c, r, rep.slab_groups, rep.nr_slab_groups,
 				    trace_reader__stats(r)->t_last);
 	}
 	report__free(&rep);
