@@ -55,6 +55,7 @@ static int write_trace(const char *path)
 	int err = 0;
 
 	evs[2].node = 1;
+	evs[1].stack_id = 5;	/* p2's allocation stack */
 	w = trace_writer__open(path, NULL, &err);
 	if (!w)
 		return err;
@@ -142,6 +143,8 @@ TEST(report_groups_and_sort)
 	ASSERT_EQ(a->cross_cpu_frees, 1);
 	ASSERT_EQ(a->live, 1);
 	ASSERT_EQ(a->live_bytes, 128);
+	ASSERT_EQ(a->oldest_live_ts, 2000);		/* p2, still live */
+	ASSERT_EQ(a->oldest_live_stack, 5);
 	ASSERT_EQ(report__life_pct(a, 0.5), 4096);	/* 3000 ns: the [2048, 4096) bucket */
 	ASSERT_EQ(b->live_bytes, 16);
 	ASSERT_EQ(report__sort(rep.slab_groups, rep.nr_slab_groups, "+bytes_alloc", why,
