@@ -33,7 +33,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .SECONDARY:
-.PHONY: all clean test unit static vmlinux deps bench format demo
+.PHONY: all clean test unit static vmlinux deps bench format demo vmtest
 all: kmmtrace
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/tests/live:
@@ -85,6 +85,10 @@ demo: deps
 	$(MAKE) kmmtrace
 	./kmmtrace record -o demo.kmt -- ./kmmtrace workload mixed
 	./kmmtrace info demo.kmt
+
+# Debian's 6.1, 6.12 and 6.12-rt kernels under QEMU (not part of make test)
+vmtest:
+	tests/vm/run.sh
 
 bench: kmmtrace
 	bench/run.sh
