@@ -17,6 +17,7 @@ struct info {
 	char filter[256];
 	__u64 recursion_misses;	/* summed over programs */
 	char misses_by_prog[512];
+	char errors[1024];	/* KMT_META_ERRORS: problems met while recording or importing */
 };
 
 static void meta_str(const struct trace_reader *r, __u16 key, char *buf, size_t sz)
@@ -71,6 +72,10 @@ static int scan(struct trace_reader *r, struct info *in)
 	}
 	meta_str(r, KMT_META_CMDLINE, in->cmdline, sizeof(in->cmdline));
 	meta_str(r, KMT_META_FILTER, in->filter, sizeof(in->filter));
+	meta_str(r, KMT_META_ERRORS, in->errors, sizeof(in->errors));
+	for (char *c = in->errors; *c; c++)
+		if (*c == '\n' && c[1])
+			*c = ';';
 	return n;
 }
 
@@ -127,6 +132,13 @@ static void print_plain(const struct trace_reader *r, const struct tracemeta *m,
 		       (unsigned long long)m->counters.stack_lookup_fail,
 		       (unsigned long long)m->counters.bad_records,
 		       (unsigned long long)m->counters.pc_unknown);
+	for (const char *l = in->errors; *l;) {
+		const char *nl = strchr(l, ';');
+		int len = nl ? (int)(nl - l) : (int)strlen(l);
+
+		printf("note:         %.*s\n", len, l);
+		l += len + (nl ? 1 : 0);
+	}
 	printf("integrity:    %s%s, %llu corrupt chunk(s) skipped\n",
 	       s->truncated ? "TRUNCATED" : "complete", s->finished ? "" : ", no end marker",
 	       (unsigned long long)s->bad_frames);
