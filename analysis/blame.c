@@ -5,6 +5,7 @@
 #include <string.h>
 #include "blame.h"
 #include "frames.h"
+#include "hash.h"
 
 struct owner {
 	__u64 pfn;		/* head of an unmovable/reclaimable allocation; 0: empty */
@@ -32,13 +33,6 @@ struct blame {
 	__u64 stamp_now;
 	struct blame_site *sorted;	/* last blame__sites() result */
 };
-
-static size_t hash64(__u64 v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	return (size_t)(v ^ (v >> 33));
-}
 
 struct blame *blame__new(const struct trace_reader *r, int movable_mt, unsigned int pb_order)
 {
@@ -76,7 +70,7 @@ void blame__free(struct blame *b)
 
 static struct owner *owner_slot(struct owner *t, size_t cap, __u64 pfn)
 {
-	size_t i = hash64(pfn) & (cap - 1);
+	size_t i = kmt_hash64(pfn) & (cap - 1);
 
 	while (t[i].pfn && t[i].pfn != pfn)
 		i = (i + 1) & (cap - 1);
@@ -120,7 +114,7 @@ static void owner_del(struct blame *b, __u64 pfn)
 		j = (j + 1) & (cap - 1);
 		if (!b->own[j].pfn)
 			return;
-		k = hash64(b->own[j].pfn) & (cap - 1);
+		k = kmt_hash64(b->own[j].pfn) & (cap - 1);
 		/* move j back to i unless its home k lies cyclically in (i, j] */
 		if ((i < j) ? (k <= i || k > j) : (k <= i && k > j)) {
 			b->own[i] = b->own[j];
@@ -147,14 +141,11 @@ static void site_name(const struct blame *b, const struct kmt_event *e, char *bu
 static __u64 site_key(const struct blame *b, const struct kmt_event *e)
 {
 	const struct kmt_task *t;
-	__u64 h = 1469598103934665603ull;
 
 	if (e->stack_id >= 0)
 		return (__u64)e->stack_id + 1;
 	t = trace_reader__task(b->r, e->tid);
-	for (const char *c = t ? t->comm : ""; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ull;
-	return (1ull << 63) | (t ? h : e->tgid);
+	return (1ull << 63) | (t ? kmt_hash_str(t->comm) : e->tgid);
 }
 
 static int grow_sites(struct blame *b)
@@ -178,7 +169,7 @@ static int grow_sites(struct blame *b)
 static int site_of(struct blame *b, const struct kmt_event *e)
 {
 	__u64 key = site_key(b, e);
-	size_t i = hash64(key) & (b->keys_cap - 1), probes = 0;
+	size_t i = kmt_hash64(key) & (b->keys_cap - 1), probes = 0;
 
 	while (b->keys[i].key && b->keys[i].key != key && ++probes < b->keys_cap)
 		i = (i + 1) & (b->keys_cap - 1);

@@ -36,24 +36,6 @@ static void seterr(char *why, size_t len, const char *msg, const char *what)
 	snprintf(why, len, "%s%s%s", msg, what ? ": " : "", what ? what : "");
 }
 
-/* The text of snapshot name at phase, or NULL; *len set. */
-static const char *snapshot(const struct trace_reader *r, __u8 phase, const char *name,
-			    size_t *len)
-{
-	const void *v;
-	__u32 vlen;
-
-	for (unsigned int i = 0; (v = trace_reader__meta(r, KMT_META_SNAPSHOT, i, &vlen)); i++) {
-		const char *n, *text;
-		__u8 ph;
-
-		if (sysinfo__snapshot_decode(v, vlen, &ph, &n, &text, len) == 0 && ph == phase &&
-		    !strcmp(n, name))
-			return text;
-	}
-	return NULL;
-}
-
 static int load_zones(const struct trace_reader *r, struct replay_result *res)
 {
 	__u32 len;
@@ -339,7 +321,7 @@ static void end_check(struct replay *rp)
 
 	rp->end_checked = true;
 	rp->res->have_end = compare_buddyinfo(rp->m, rp->res,
-		snapshot(rp->r, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, &len), rp->res->end);
+		tracemeta__snapshot(rp->r, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, &len), rp->res->end);
 }
 
 /* When the end buddyinfo was read while still tracing (newer traces). */
@@ -455,7 +437,7 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 	rp.blame = blame__new(r, movable_mt(res), res->pageblock_order);
 	rp.end_check_ts = end_buddyinfo_time(r);
 	res->have_start = compare_buddyinfo(rp.m, res,
-		snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO, &len), res->start);
+		tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO, &len), res->start);
 	t = cpu_seconds();
 	err = trace_reader__rewind(r);
 	if (!err)
@@ -469,8 +451,8 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 	keep_blame(&rp);
 	if (!rp.end_checked)
 		end_check(&rp);
-	compare_index(snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_EXTFRAG_INDEX, &len), res, false);
-	compare_index(snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_UNUSABLE_INDEX, &len), res, true);
+	compare_index(tracemeta__snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_EXTFRAG_INDEX, &len), res, false);
+	compare_index(tracemeta__snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_UNUSABLE_INDEX, &len), res, true);
 	for (int z = 0; z < res->nr_zones && z < REPLAY_MAX_ZONES; z++)
 		for (int mt = 0; mt < res->nr_mt; mt++)
 			for (unsigned int o = 0; o < res->nr_orders; o++)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "context.h"
 #include "frames.h"
+#include "hash.h"
 #include "gfp.h"
 #include "report.h"
 #include "sysinfo.h"
@@ -65,18 +66,11 @@ struct run {
 	__u64 next_sample;
 };
 
-static size_t hash64(__u64 v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	return (size_t)(v ^ (v >> 33));
-}
-
 /* ---- object maps ---- */
 
 static struct obj *obj_slot(struct obj *t, size_t cap, __u64 key)
 {
-	size_t i = hash64(key) & (cap - 1);
+	size_t i = kmt_hash64(key) & (cap - 1);
 
 	while (t[i].key && t[i].key != key)
 		i = (i + 1) & (cap - 1);
@@ -137,7 +131,7 @@ static int group_grow(struct group_map *gm)
 
 		if (!gm->keys[i])
 			continue;
-		for (j = hash64(gm->keys[i]) & (cap - 1); keys[j]; j = (j + 1) & (cap - 1))
+		for (j = kmt_hash64(gm->keys[i]) & (cap - 1); keys[j]; j = (j + 1) & (cap - 1))
 			;
 		keys[j] = gm->keys[i];
 		idx[j] = gm->idx[i];
@@ -182,7 +176,7 @@ static int group_of(struct group_map *gm, __u64 key, const struct kmt_event *e)
 		key = ~1ull;	/* key + 1 marks a used slot: keep it non-zero */
 	if ((gm->len + 1) * 2 > gm->cap && group_grow(gm))
 		return -1;
-	for (i = hash64(key + 1) & (gm->cap - 1); gm->keys[i]; i = (i + 1) & (gm->cap - 1))
+	for (i = kmt_hash64(key + 1) & (gm->cap - 1); gm->keys[i]; i = (i + 1) & (gm->cap - 1))
 		if (gm->keys[i] == key + 1)
 			return gm->idx[i];
 	g = group_new(gm, e);
@@ -222,11 +216,8 @@ static int ctx_index(__u32 ctx)
 static __u64 comm_hash(const struct run *run, const struct kmt_event *e)
 {
 	const struct kmt_task *t = trace_reader__task(run->r, e->tid);
-	__u64 h = 1469598103934665603ull;
 
-	for (const char *c = t ? t->comm : "?"; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ull;
-	return h;
+	return kmt_hash_str(t ? t->comm : "?");
 }
 
 /* The grouping key of an allocation event. */
@@ -246,17 +237,6 @@ static __u64 group_key(const struct run *run, const struct kmt_event *e)
 	case REPORT_BY_COMM: return comm_hash(run, e);
 	}
 	return 0;
-}
-
-static void sym_name(const struct trace_reader *r, __u64 addr, char *buf, size_t len)
-{
-	const struct kmt_sym *s = trace_reader__sym(r, addr);
-
-	if (s && s->name[0])
-		snprintf(buf, len, "%.100s+0x%llx%s%.50s%s", s->name, (unsigned long long)s->offset,
-			 s->module[0] ? " [" : "", s->module, s->module[0] ? "]" : "");
-	else
-		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
 }
 
 static void cache_name(const struct run *run, const struct kmt_event *e, char *buf, size_t len)
@@ -284,7 +264,7 @@ static void group_name(const struct run *run, const struct kmt_event *e, char *b
 	switch (run->opts->group) {
 	case REPORT_BY_CALLSITE:
 		if (e->call_site)
-			sym_name(run->r, e->call_site, buf, len);
+			tracemeta__sym_name(run->r, e->call_site, buf, len);
 		else if (!frames__site(run->r, e->stack_id, buf, len))
 			snprintf(buf, len, "(no call site: record with -g)");
 		return;
@@ -325,7 +305,7 @@ static bool filter_match(const struct run *run, const struct report_filter *f,
 		return !strcmp(buf, f->value);
 	}
 	if (!strcmp(f->key, "callsite")) {
-		sym_name(run->r, e->call_site, buf, sizeof(buf));
+		tracemeta__sym_name(run->r, e->call_site, buf, sizeof(buf));
 		return strstr(buf, f->value) != NULL;
 	}
 	if (!strcmp(f->key, "gfp")) {
@@ -601,7 +581,7 @@ static void percpu_results(struct run *run)
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		sym_name(run->r, run->pcpu_g.first[i].call_site, run->pcpu[i].site,
+		tracemeta__sym_name(run->r, run->pcpu_g.first[i].call_site, run->pcpu[i].site,
 			 sizeof(run->pcpu[i].site));
 	if (n)
 		qsort(run->pcpu, n, sizeof(*run->pcpu), by_pcpu_live);
@@ -677,22 +657,17 @@ static void slab_setup(struct run *run)
 		.gfp_account = gfp_mask_of(run->meta.gfp, run->meta.nr_gfp, "__GFP_ACCOUNT"),
 		.infer_page_offset = true, .cache_def = cache_def, .cache_def_ctx = run->r,
 	};
-	const void *v;
-	__u32 len;
+	const char *text;
+	size_t len;
 	int err;
 
 	run->slab = slab_model__new(&o, &err);
-	for (unsigned int i = 0; run->slab && (v = trace_reader__meta(run->r, KMT_META_SNAPSHOT,
-								       i, &len)); i++) {
-		const char *name, *text;
-		size_t tlen;
-		__u8 ph;
-
-		if (!sysinfo__snapshot_decode(v, len, &ph, &name, &text, &tlen) &&
-		    !strcmp(name, SYSINFO_SNAP_SLABINFO))
-			slab_model__load_slabinfo(run->slab, text, tlen,
-						  ph == KMT_PHASE_START ? SLAB_SNAP_START : SLAB_SNAP_END);
-	}
+	if (!run->slab)
+		return;
+	if ((text = tracemeta__snapshot(run->r, KMT_PHASE_START, SYSINFO_SNAP_SLABINFO, &len)))
+		slab_model__load_slabinfo(run->slab, text, len, SLAB_SNAP_START);
+	if ((text = tracemeta__snapshot(run->r, KMT_PHASE_END, SYSINFO_SNAP_SLABINFO, &len)))
+		slab_model__load_slabinfo(run->slab, text, len, SLAB_SNAP_END);
 }
 
 static void setup(struct run *run)
@@ -784,7 +759,7 @@ static void slab_results(struct run *run)
 		    slab_model__site_advice(run->slab, i, &a->a) ||
 		    a->a.advice != SLAB_ADVICE_DEDICATED)
 			continue;
-		sym_name(run->r, a->st.call_site, a->site, sizeof(a->site));
+		tracemeta__sym_name(run->r, a->st.call_site, a->site, sizeof(a->site));
 		rep->nr_advice++;
 	}
 	qsort(rep->caches, rep->nr_caches, sizeof(*rep->caches), by_mem);

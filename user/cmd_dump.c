@@ -93,17 +93,6 @@ static __u64 field_value(const struct kmt_event *e, enum field_src s)
 	return 0;
 }
 
-static void format_sym(const struct dump *d, __u64 addr, char *buf, size_t len)
-{
-	const struct kmt_sym *s = trace_reader__sym(d->r, addr);
-
-	if (s && s->name[0])
-		snprintf(buf, len, "%s+0x%llx%s%s%s", s->name, (unsigned long long)s->offset,
-			 s->module[0] ? " [" : "", s->module, s->module[0] ? "]" : "");
-	else
-		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
-}
-
 /* The field's text; quoted says whether JSON needs quotes. */
 static void format_field(const struct dump *d, const struct kmt_event *e, const struct field *f,
 			 char *buf, size_t len, bool *quoted)
@@ -120,7 +109,7 @@ static void format_field(const struct dump *d, const struct kmt_event *e, const 
 	case F_DEC: *quoted = false; snprintf(buf, len, "%llu", (unsigned long long)v); break;
 	case F_SDEC: *quoted = false; snprintf(buf, len, "%lld", (long long)v); break;
 	case F_GFP: gfp_format(d->meta.gfp, d->meta.nr_gfp, (__u32)v, buf, len); break;
-	case F_SYM: format_sym(d, v, buf, len); break;
+	case F_SYM: tracemeta__sym_name(d->r, v, buf, len); break;
 	case F_MT: {
 		char tmp[32];
 
@@ -143,7 +132,7 @@ static void print_stack(const struct dump *d, const struct kmt_event *e)
 	if (!s)
 		return;
 	for (__u32 i = 0; i < s->nr; i++) {
-		format_sym(d, s->ips[i], sym, sizeof(sym));
+		tracemeta__sym_name(d->r, s->ips[i], sym, sizeof(sym));
 		if (d->json) {
 			fputs(i ? "," : "", d->out);
 			json_print_string(d->out, sym);
@@ -270,53 +259,6 @@ static int dump_parse(struct dump *d, int argc, char **argv, __u64 *mask, const 
 	}
 	*path = argv[optind];
 	return 0;
-}
-
-/* Opens a trace for a command; prints the reason and returns NULL on failure. */
-struct trace_reader *open_trace(const char *cmd, const char *path)
-{
-	char msg[256] = "";
-	int err = 0;
-	struct trace_reader *r = trace_reader__open(path, &err, msg, sizeof(msg));
-
-	if (!r && msg[0] && strstr(msg, path))
-		fprintf(stderr, "kmmtrace %s: %s\n", cmd, msg);
-	else if (!r && msg[0])
-		fprintf(stderr, "kmmtrace %s: %s: %s\n", cmd, path, msg);
-	else if (!r)
-		fprintf(stderr, "kmmtrace %s: failed to open %s: %s\n", cmd, path, strerror(-err));
-	return r;
-}
-
-/* Warns on stderr about truncation, corruption and losses after a full pass. */
-void report_trace_health(const char *cmd, const char *path, const struct trace_reader *r)
-{
-	const struct trace_reader_stats *s = trace_reader__stats(r);
-	struct kmt_counters k;
-	__u64 misses = 0;
-	const void *p;
-	__u32 len;
-
-	p = trace_reader__meta(r, KMT_META_COUNTERS, 0, &len);
-	if (p && len == sizeof(k)) {
-		memcpy(&k, p, sizeof(k));
-		misses = k.recursion_misses;
-	}
-
-	if (s->truncated)
-		fprintf(stderr, "kmmtrace %s: warning: %s is truncated at byte %llu; read up to "
-			"its last whole chunk\n", cmd, path, (unsigned long long)s->truncated_at);
-	else if (!s->finished)
-		fprintf(stderr, "kmmtrace %s: warning: %s has no end marker (recording did "
-			"not finish)\n", cmd, path);
-	if (s->bad_frames)
-		fprintf(stderr, "kmmtrace %s: warning: %llu corrupt chunk(s) skipped\n", cmd,
-			(unsigned long long)s->bad_frames);
-	if (s->lost || misses)
-		fprintf(stderr, "kmmtrace %s: warning: %llu events were lost while recording "
-			"(%llu ring buffer full, %llu recursion misses)\n", cmd,
-			(unsigned long long)(s->lost + misses), (unsigned long long)s->lost,
-			(unsigned long long)misses);
 }
 
 int cmd_dump(int argc, char **argv)

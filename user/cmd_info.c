@@ -20,19 +20,6 @@ struct info {
 	char errors[1024];	/* KMT_META_ERRORS: problems met while recording or importing */
 };
 
-static void meta_str(const struct trace_reader *r, __u16 key, char *buf, size_t sz)
-{
-	__u32 len;
-	const char *p = trace_reader__meta(r, key, 0, &len);
-
-	buf[0] = 0;
-	if (p) {
-		len = len < sz ? len : sz - 1;
-		memcpy(buf, p, len);
-		buf[len] = 0;
-	}
-}
-
 static int scan(struct trace_reader *r, struct info *in)
 {
 	struct kmt_event e;
@@ -70,9 +57,9 @@ static int scan(struct trace_reader *r, struct info *in)
 				 (unsigned long long)ps.recursion_misses);
 		}
 	}
-	meta_str(r, KMT_META_CMDLINE, in->cmdline, sizeof(in->cmdline));
-	meta_str(r, KMT_META_FILTER, in->filter, sizeof(in->filter));
-	meta_str(r, KMT_META_ERRORS, in->errors, sizeof(in->errors));
+	tracemeta__text(r, KMT_META_CMDLINE, in->cmdline, sizeof(in->cmdline));
+	tracemeta__text(r, KMT_META_FILTER, in->filter, sizeof(in->filter));
+	tracemeta__text(r, KMT_META_ERRORS, in->errors, sizeof(in->errors));
 	for (char *c = in->errors; *c; c++)
 		if (*c == '\n' && c[1])
 			*c = ';';

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "jsonout.h"
 #include "frames.h"
+#include "ksyms.h"
 #include "report.h"
 
 struct report_cmd {
@@ -213,11 +214,12 @@ static void print_stack(const struct trace_reader *r, int id)
 
 	for (__u32 i = 0; s && i < s->nr; i++) {
 		const struct kmt_sym *sym = trace_reader__sym(r, s->ips[i]);
+		char name[256];
 
-		if (sym && !frames__internal(sym->name))
-			printf("%36s %s+0x%llx%s%s%s\n", "", sym->name,
-			       (unsigned long long)sym->offset, sym->module[0] ? " [" : "",
-			       sym->module, sym->module[0] ? "]" : "");
+		if (!sym || frames__internal(sym->name))
+			continue;
+		ksyms__snprint(sym, name, sizeof(name));
+		printf("%36s %s\n", "", name);
 	}
 }
 

@@ -41,7 +41,6 @@ struct collector {
 	size_t caches_cap;
 	size_t caches_len;
 	__u64 written[KMT_EV_MAX];
-	__u64 records;
 	__u64 stack_lookup_fail;
 	__u64 bad_records;	/* malformed records: a bug, counted rather than trusted */
 	__u64 last_reload_ns;
@@ -630,7 +629,6 @@ static int handle_record(void *ctx, void *data, __u32 size)
 			c->bad_records++;
 			break;
 		}
-		c->records++;
 		if (h->type > KMT_EV_NONE && h->type < KMT_EV_MAX &&
 		    h->size >= ((h->flags & KMT_RF_SMALL) ? sizeof(struct kmt_rec_small)
 							  : sizeof(struct kmt_rec_event)))
@@ -905,11 +903,6 @@ int collector__prog_stats(const struct collector *c, struct kmt_prog_stat *out, 
 		n++;
 	}
 	return n;
-}
-
-__u64 collector__records(const struct collector *c)
-{
-	return c->records;
 }
 
 void collector__free(struct collector *c)

@@ -48,7 +48,6 @@ int collector__event_status(const struct collector *c, int type, const char **wh
 int collector__counters(const struct collector *c, struct kmt_counters *out);
 /* Per-program recursion misses; returns the number filled. */
 int collector__prog_stats(const struct collector *c, struct kmt_prog_stat *out, int max);
-__u64 collector__records(const struct collector *c);
 void collector__free(struct collector *c);
 
 /* Parses "kmalloc,kmem:mm_page_alloc,vmalloc,slab,page,all" into an event mask. */

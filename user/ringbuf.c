@@ -118,12 +118,6 @@ int ringbuf__poll(struct ringbuf *rb, int timeout_ms)
 	return ringbuf__consume(rb);
 }
 
-__u64 ringbuf__avail(const struct ringbuf *rb)
-{
-	return __atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE) -
-	       __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE);
-}
-
 void ringbuf__free(struct ringbuf *rb)
 {
 	if (!rb)

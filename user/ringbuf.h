@@ -15,8 +15,6 @@ struct ringbuf *ringbuf__new(int map_fd, ringbuf_fn fn, void *ctx, int *err);
 int ringbuf__consume(struct ringbuf *rb);
 /* Waits up to timeout_ms for a wakeup, then consumes. */
 int ringbuf__poll(struct ringbuf *rb, int timeout_ms);
-/* Bytes produced and not yet consumed. */
-__u64 ringbuf__avail(const struct ringbuf *rb);
 void ringbuf__free(struct ringbuf *rb);
 
 #endif /* __KMT_RINGBUF_H */

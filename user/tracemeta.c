@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ksyms.h"
+#include "sysinfo.h"
 #include "tracemeta.h"
 
 static __u32 meta_u32(const struct trace_reader *r, __u16 key, __u32 dflt)
@@ -16,7 +18,7 @@ static __u32 meta_u32(const struct trace_reader *r, __u16 key, __u32 dflt)
 	return v;
 }
 
-static void meta_text(const struct trace_reader *r, __u16 key, char *buf, size_t sz)
+void tracemeta__text(const struct trace_reader *r, __u16 key, char *buf, size_t sz)
 {
 	__u32 len;
 	const char *p = trace_reader__meta(r, key, 0, &len);
@@ -90,7 +92,7 @@ void tracemeta__load(const struct trace_reader *r, struct tracemeta *m)
 		m->has_calib = true;
 	}
 	load_clock(r, m);
-	meta_text(r, KMT_META_KERNEL_RELEASE, m->release, sizeof(m->release));
+	tracemeta__text(r, KMT_META_KERNEL_RELEASE, m->release, sizeof(m->release));
 	m->nr_cpus = meta_u32(r, KMT_META_NR_CPUS, 0);
 	m->page_size = meta_u32(r, KMT_META_PAGE_SIZE, 0);
 	m->nr_page_orders = meta_u32(r, KMT_META_NR_PAGE_ORDERS, 0);
@@ -102,6 +104,33 @@ void tracemeta__load(const struct trace_reader *r, struct tracemeta *m)
 		memcpy(&m->counters, p, sizeof(m->counters));
 		m->has_counters = true;
 	}
+}
+
+const char *tracemeta__snapshot(const struct trace_reader *r, __u8 phase, const char *name,
+				size_t *len)
+{
+	const void *v;
+	__u32 vlen;
+
+	for (unsigned int i = 0; (v = trace_reader__meta(r, KMT_META_SNAPSHOT, i, &vlen)); i++) {
+		const char *n, *text;
+		__u8 ph;
+
+		if (sysinfo__snapshot_decode(v, vlen, &ph, &n, &text, len) == 0 && ph == phase &&
+		    !strcmp(n, name))
+			return text;
+	}
+	return NULL;
+}
+
+void tracemeta__sym_name(const struct trace_reader *r, __u64 addr, char *buf, size_t len)
+{
+	const struct kmt_sym *s = trace_reader__sym(r, addr);
+
+	if (s)
+		ksyms__snprint(s, buf, len);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
 }
 
 const char *tracemeta__mt_name(const struct tracemeta *m, int mt, char *buf, size_t len)

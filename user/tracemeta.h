@@ -33,6 +33,13 @@ struct tracemeta {
 };
 
 void tracemeta__load(const struct trace_reader *r, struct tracemeta *m);
+/* The text of a META item (truncated to sz - 1, NUL-terminated; "" when absent). */
+void tracemeta__text(const struct trace_reader *r, __u16 key, char *buf, size_t sz);
+/* The first snapshot name ("buddyinfo", ...) taken at phase, or NULL; *len set. */
+const char *tracemeta__snapshot(const struct trace_reader *r, __u8 phase, const char *name,
+				size_t *len);
+/* "kfree+0x1a [mod]" for a text address the trace symbolised, else "0x..." */
+void tracemeta__sym_name(const struct trace_reader *r, __u64 addr, char *buf, size_t len);
 /* "Unmovable" etc., or "mt<N>" into buf */
 const char *tracemeta__mt_name(const struct tracemeta *m, int mt, char *buf, size_t len);
 

@@ -2,19 +2,12 @@
 /* Open-addressing __u64 set: see u64set.h. */
 #include <errno.h>
 #include <stdlib.h>
+#include "hash.h"
 #include "u64set.h"
-
-static inline size_t u64_hash(__u64 v)
-{
-	v ^= v >> 33;
-	v *= 0xff51afd7ed558ccdULL;
-	v ^= v >> 33;
-	return (size_t)v;
-}
 
 static bool insert(__u64 *slots, size_t cap, __u64 v)
 {
-	for (size_t i = u64_hash(v) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+	for (size_t i = kmt_hash64(v) & (cap - 1);; i = (i + 1) & (cap - 1)) {
 		if (slots[i] == v)
 			return false;
 		if (!slots[i]) {
@@ -64,7 +57,7 @@ bool u64set__has(const struct u64set *s, __u64 v)
 		return s->has_zero;
 	if (!s->cap)
 		return false;
-	for (size_t i = u64_hash(v) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+	for (size_t i = kmt_hash64(v) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
 		if (s->slots[i] == v)
 			return true;
 		if (!s->slots[i])
