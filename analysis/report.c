@@ -64,6 +64,8 @@ struct run {
 	size_t pcpu_cap;
 	size_t series_cap;
 	__u64 next_sample;
+	__u32 last_gfp;		/* group_of cache for the GFP table */
+	int last_gfp_g;
 };
 
 /* ---- object maps ---- */
@@ -199,18 +201,9 @@ static void group_map_free(struct group_map *gm)
 
 /* ---- keys and names ---- */
 
-static const char *const ctx_classes[] = {
-	"process", "rcu", "preempt-off", "bh-off", "softirq", "hardirq", "nmi", "unknown",
-};
-
 static int ctx_index(__u32 ctx)
 {
-	const char *c = context__class(ctx);
-
-	for (int i = 0; i < 8; i++)
-		if (!strcmp(c, ctx_classes[i]))
-			return i;
-	return 7;
+	return context__class_id(ctx);
 }
 
 static __u64 comm_hash(const struct run *run, const struct kmt_event *e)
@@ -345,7 +338,15 @@ static __u32 cpu_node(const struct run *run, __u32 cpu)
 static void account_gfp_ctx(struct run *run, const struct kmt_event *e, __u64 bytes)
 {
 	struct report *rep = run->rep;
-	int g = group_of(&run->gfp_g, e->gfp, e), c = ctx_index(e->ctx);
+	int g, c = ctx_index(e->ctx);
+
+	if (e->gfp == run->last_gfp && run->last_gfp_g >= 0) {
+		g = run->last_gfp_g;
+	} else {
+		g = group_of(&run->gfp_g, e->gfp, e);
+		run->last_gfp = e->gfp;
+		run->last_gfp_g = g;
+	}
 
 	if (g >= 0) {
 		run->gfp_g.g[g].allocs++;
@@ -681,9 +682,10 @@ static void setup(struct run *run)
 		snprintf(rep->mt_names[i], sizeof(rep->mt_names[i]), "%s",
 			 run->meta.migratetypes[i]);
 	run->reclaim_mask = gfp_mask_of(run->meta.gfp, run->meta.nr_gfp, "__GFP_DIRECT_RECLAIM");
-	for (int i = 0; i < 8; i++)
-		snprintf(rep->ctx[i].context, sizeof(rep->ctx[i].context), "%s", ctx_classes[i]);
-	rep->nr_ctx = 8;
+	for (int i = 0; i < CTX_NR_CLASSES; i++)
+		snprintf(rep->ctx[i].context, sizeof(rep->ctx[i].context), "%s",
+			 context__class_name(i));
+	rep->nr_ctx = CTX_NR_CLASSES;
 	load_cpu_nodes(run);
 	slab_setup(run);
 }
@@ -808,7 +810,7 @@ static void maybe_sample(struct run *run, __u64 ts)
 int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,
 		char *why, size_t whylen)
 {
-	struct run run = { .r = r, .opts = opts, .rep = rep };
+	struct run run = { .r = r, .opts = opts, .rep = rep, .last_gfp_g = -1 };
 	struct kmt_event e;
 	int n;
 

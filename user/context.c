@@ -97,23 +97,37 @@ __u32 context__word(const struct kmt_calib *calib, bool pc_valid, __u32 pc, bool
 	return w;
 }
 
-const char *context__class(__u32 c)
+enum ctx_class context__class_id(__u32 c)
 {
 	if (!(c & KMT_CTX_PC_KNOWN))
-		return "unknown";
+		return CTX_UNKNOWN;
 	if (KMT_CTX_IN_NMI(c))
-		return "nmi";
+		return CTX_NMI;
 	if (KMT_CTX_IN_HARDIRQ(c))
-		return "hardirq";
+		return CTX_HARDIRQ;
 	if (KMT_CTX_IN_SERVING_SOFTIRQ(c))
-		return "softirq";
+		return CTX_SOFTIRQ;
 	if (KMT_CTX_BH_DISABLED(c))
-		return "bh-off";
+		return CTX_BH_OFF;
 	if (KMT_CTX_PREEMPT(c))
-		return "preempt-off";
+		return CTX_PREEMPT_OFF;
 	if (KMT_CTX_RCU(c))
-		return "rcu";
-	return "process";
+		return CTX_RCU;
+	return CTX_PROCESS;
+}
+
+const char *context__class_name(enum ctx_class c)
+{
+	static const char *const names[CTX_NR_CLASSES] = {
+		"process", "rcu", "preempt-off", "bh-off", "softirq", "hardirq", "nmi", "unknown",
+	};
+
+	return c < CTX_NR_CLASSES ? names[c] : "unknown";
+}
+
+const char *context__class(__u32 c)
+{
+	return context__class_name(context__class_id(c));
 }
 
 int context__format(__u32 c, char *buf, size_t len)

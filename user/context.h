@@ -25,7 +25,16 @@ __u32 context__word(const struct kmt_calib *calib, bool pc_valid, __u32 pc, bool
 
 /* "process", "softirq", "hardirq", "nmi", "bh-disabled"... plus depths, e.g. "softirq pd=1 rcu=1" */
 int context__format(__u32 ctx, char *buf, size_t len);
-/* short class: "nmi", "hardirq", "softirq", "bh-off", "preempt-off", "rcu", "process", "unknown" */
+/* Context classes, least to most restrictive; unknown last. */
+enum ctx_class {
+	CTX_PROCESS, CTX_RCU, CTX_PREEMPT_OFF, CTX_BH_OFF, CTX_SOFTIRQ, CTX_HARDIRQ, CTX_NMI,
+	CTX_UNKNOWN, CTX_NR_CLASSES,
+};
+
+enum ctx_class context__class_id(__u32 ctx);
+/* "process", "rcu", "preempt-off", "bh-off", "softirq", "hardirq", "nmi", "unknown" */
+const char *context__class_name(enum ctx_class c);
+/* context__class_name(context__class_id(ctx)) */
 const char *context__class(__u32 ctx);
 
 #endif /* __KMT_CONTEXT_H */
