@@ -130,7 +130,7 @@ static void site_name(const struct blame *b, const struct kmt_event *e, char *bu
 {
 	const struct kmt_task *t = trace_reader__task(b->r, e->tid);
 
-	if (frames__site(b->r, e->stack_id, buf, len))
+	if (frames__site(trace_reader__defs(b->r), e->stack_id, buf, len))
 		return;
 	if (t)
 		snprintf(buf, len, "comm %s", t->comm);

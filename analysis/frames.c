@@ -2,7 +2,9 @@
 /* Allocation sites from stacks: see frames.h. */
 #include <stdio.h>
 #include <string.h>
+#include "defs.h"
 #include "frames.h"
+#include "ksyms.h"
 
 static const char *const internal[] = {
 	"bpf_", "__bpf", "__alloc_", "alloc_pages", "__folio_alloc", "folio_alloc",
@@ -24,12 +26,12 @@ bool frames__internal(const char *name)
 	return false;
 }
 
-bool frames__site(const struct trace_reader *r, int stack_id, char *buf, size_t len)
+bool frames__site(const struct kmt_defs *d, int stack_id, char *buf, size_t len)
 {
-	const struct kmt_stack *s = stack_id >= 0 ? trace_reader__stack(r, stack_id) : NULL;
+	const struct kmt_stack *s = stack_id >= 0 ? kmt_defs__stack(d, stack_id) : NULL;
 
 	for (__u32 i = 0; s && i < s->nr; i++) {
-		const struct kmt_sym *sym = trace_reader__sym(r, s->ips[i]);
+		const struct kmt_sym *sym = kmt_defs__sym(d, s->ips[i]);
 		int n;
 
 		if (!sym || frames__internal(sym->name))
@@ -40,4 +42,14 @@ bool frames__site(const struct trace_reader *r, int stack_id, char *buf, size_t 
 		return true;
 	}
 	return false;
+}
+
+void frames__sym_name(const struct kmt_defs *d, __u64 addr, char *buf, size_t len)
+{
+	const struct kmt_sym *s = kmt_defs__sym(d, addr);
+
+	if (s)
+		ksyms__snprint(s, buf, len);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
 }

@@ -258,7 +258,7 @@ static void group_name(const struct run *run, const struct kmt_event *e, char *b
 	case REPORT_BY_CALLSITE:
 		if (e->call_site)
 			tracemeta__sym_name(run->r, e->call_site, buf, len);
-		else if (!frames__site(run->r, e->stack_id, buf, len))
+		else if (!frames__site(trace_reader__defs(run->r), e->stack_id, buf, len))
 			snprintf(buf, len, "(no call site: record with -g)");
 		return;
 	case REPORT_BY_CACHE: cache_name(run, e, buf, len); return;

@@ -28,6 +28,24 @@ const volatile __u64 events_mask = ~0ull;
 const volatile bool page_events_all = true;
 const volatile __u64 wake_bytes = 1 << 20;
 
+/*
+ * Lint mode (kmmtrace lint --live): only allocations a lint rule could flag
+ * reach the ring buffer. GFP bits come from user space (the kernel's own table).
+ */
+const volatile bool lint_mode;
+const volatile bool lint_rt;		/* PREEMPT_RT: non-reclaim allocations count too */
+const volatile __u32 lint_reclaim;	/* __GFP_DIRECT_RECLAIM */
+const volatile __u32 lint_kswapd;	/* __GFP_KSWAPD_RECLAIM */
+const volatile __u32 lint_special;	/* always kept: __GFP_NOFAIL, __GFP_DMA, __GFP_DMA32... */
+const volatile __u32 lint_nowarn;
+const volatile __u32 lint_zero;
+const volatile __u32 lint_iofs;		/* __GFP_IO | __GFP_FS */
+const volatile __u64 lint_kmalloc_big;	/* kmalloc sizes above this are kept */
+/* set by the collector once calibrated: the tracing machinery's own depths */
+__u32 lint_armed;
+__u32 lint_pc_base;
+__s32 lint_rcu_base;
+
 /* Calibration: events from calib_tid are folded into calib, not emitted. */
 __u32 calib_tid;
 struct {
@@ -379,6 +397,55 @@ static __always_inline int emit_small(struct cpu_state *cs, __u64 *ctx, const in
 	return 0;
 }
 
+struct kmem_cache___ctor {
+	void (*ctor)(void *);
+} __attribute__((preserve_access_index));
+
+/* Lint mode: could a rule flag this allocation? Everything else stays in the kernel. */
+static __always_inline bool lint_candidate(struct cpu_state *cs, __u64 *ctx, const int type,
+					   struct task_struct *t)
+{
+	__u32 gfp = SLOT(ctx, type, GFP, 0), pc = 0;
+	__s32 rcu = 0;
+	bool always, reclaim;
+
+	if (type != KMT_EV_KMALLOC && type != KMT_EV_CACHE_ALLOC && type != KMT_EV_PAGE_ALLOC &&
+	    type != KMT_EV_PERCPU_ALLOC && type != KMT_EV_VMAP_ALLOC)
+		return false;
+	if (!lint_armed)
+		return false;
+	if (gfp & lint_special)
+		return true;
+	if (type == KMT_EV_KMALLOC && SLOT(ctx, type, SIZE, 0) > lint_kmalloc_big)
+		return true;
+	/* explicit GFP_NOFS / GFP_NOIO in slab calls */
+	if ((type == KMT_EV_KMALLOC || type == KMT_EV_CACHE_ALLOC) && (gfp & lint_reclaim) &&
+	    (gfp & lint_iofs) != lint_iofs)
+		return true;
+	if (type == KMT_EV_PAGE_ALLOC && SLOT(ctx, type, ORDER, 0) > 0 &&
+	    !(gfp & (lint_reclaim | lint_nowarn)))
+		return true;
+	if (type == KMT_EV_CACHE_ALLOC && (gfp & lint_zero)) {
+		struct kmem_cache___ctor *kc = (void *)TP_ARG(ctx, type, KMT_SLOT_AUX);
+
+		if (bpf_core_field_exists(kc->ctor) && BPF_CORE_READ(kc, ctor))
+			return true;
+	}
+	/* the context rules: allocations that may reclaim; vmalloc (and percpu without GFP) always */
+	always = type == KMT_EV_VMAP_ALLOC ||
+		 (type == KMT_EV_PERCPU_ALLOC && !TP_HAS(type, KMT_SLOT_GFP));
+	reclaim = gfp & lint_reclaim;
+	if (!reclaim && !(gfp & lint_kswapd) && !always)
+		return false;	/* no reclaim at all: NMI-safe (*_nolock) or plain flags */
+	if (!read_preempt_count(cs, t, &pc))
+		return true;	/* unknown context: user space counts it */
+	if (!reclaim && !always && !lint_rt)
+		return pc & 0xf00000;	/* GFP_ATOMIC/NOWAIT: only NMI matters */
+	if ((pc & 0xff) != lint_pc_base || (pc & ~0xffu))
+		return true;
+	return read_rcu_nesting(t, &rcu) && rcu > lint_rcu_base;
+}
+
 static __always_inline int emit(__u64 *ctx, const int type)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -390,6 +457,10 @@ static __always_inline int emit(__u64 *ctx, const int type)
 
 	if (!cs || !selected(cs, type, ctx, t, id) || !(events_mask & (1ull << type)))
 		return 0;
+	if (lint_mode && !lint_candidate(cs, ctx, type, t)) {
+		count(cs, KMT_CNT_FILTERED);
+		return 0;
+	}
 	count(cs, KMT_CNT_SEEN + type);
 	describe_task(cs, id);
 	if (type == KMT_EV_CACHE_ALLOC || type == KMT_EV_CACHE_FREE)

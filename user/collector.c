@@ -149,7 +149,16 @@ static int configure(struct collector *c, struct btf *btf, char *err, size_t err
 	memcpy((void *)ro->pids, c->opts.pids, sizeof(c->opts.pids));
 	ro->capture_stacks = c->opts.stacks;
 	/* a system-wide trace keeps the collector's own page events (see selected()) */
-	ro->page_events_all = !c->opts.nr_pids && !c->opts.cgroup;
+	ro->page_events_all = !c->opts.nr_pids && !c->opts.cgroup && !c->opts.lint.on;
+	ro->lint_mode = c->opts.lint.on;
+	ro->lint_rt = c->opts.lint.rt;
+	ro->lint_reclaim = c->opts.lint.reclaim;
+	ro->lint_kswapd = c->opts.lint.kswapd;
+	ro->lint_special = c->opts.lint.special;
+	ro->lint_nowarn = c->opts.lint.nowarn;
+	ro->lint_zero = c->opts.lint.zero;
+	ro->lint_iofs = c->opts.lint.iofs;
+	ro->lint_kmalloc_big = c->opts.lint.kmalloc_big ? c->opts.lint.kmalloc_big : ~0ull;
 	ro->events_mask = c->opts.events;
 	ro->wake_bytes = c->opts.ringbuf_bytes / 8;
 	return 0;
@@ -748,6 +757,9 @@ int collector__calibrate(struct collector *c, char *err, size_t errlen)
 	}
 	if (!c->calib.pc_known)
 		c->calib.method = 0;
+	bss->lint_pc_base = c->calib.pc_base;
+	bss->lint_rcu_base = c->calib.rcu_base;
+	__atomic_store_n(&bss->lint_armed, 1, __ATOMIC_SEQ_CST);
 	/* detach what only the calibration needed */
 	for (int type = 1; type < KMT_EV_MAX; type++) {
 		if (c->links[type] && !(c->opts.events & (1ull << type))) {

@@ -24,6 +24,13 @@ struct collector_opts {
 	__u64 ringbuf_bytes;		/* power of two */
 	__u32 stack_entries;
 	bool verbose;			/* libbpf debug output */
+	/* lint mode: only allocations a lint rule could flag leave the kernel */
+	struct {
+		bool on;
+		bool rt;
+		__u32 reclaim, kswapd, special, nowarn, zero, iofs;	/* GFP masks */
+		__u64 kmalloc_big;
+	} lint;
 };
 
 /* Opens and loads; NULL with a one-line reason in err on failure. */

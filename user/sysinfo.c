@@ -860,32 +860,49 @@ static int meta_zones(struct meta_list *w, char *err, size_t errlen)
 	return ret;
 }
 
+int sysinfo__kconfig(char **text, bool *rt, char *why, size_t whylen)
+{
+	struct strbuf sb = {};
+	struct utsname u;
+	char *s = NULL;
+	int ret;
+
+	uname(&u);
+	*text = NULL;
+	ret = kconfig_read(&sb, u.release, why, whylen);
+	if (!ret) {
+		*text = sb.s ? sb.s : strdup("");
+		if (!*text)
+			ret = -ENOMEM;
+	} else {
+		free(sb.s);
+	}
+	*rt = (*text && strstr(*text, "CONFIG_PREEMPT_RT=y")) || strstr(u.version, "PREEMPT_RT");
+	if (!sysinfo__read_file("/sys/kernel/realtime", &s, NULL) && atoi(s) == 1)
+		*rt = true;
+	free(s);
+	return ret;
+}
+
 static int meta_kconfig(struct meta_list *w, const struct utsname *u, char *err,
 			size_t errlen)
 {
-	struct strbuf sb = {};
-	__u32 rt = 0;
-	char why[400], *s = NULL;
+	char why[400], *text;
+	bool rt;
 	int ret;
 
-	ret = kconfig_read(&sb, u->release, why, sizeof(why));
+	(void)u;
+	ret = sysinfo__kconfig(&text, &rt, why, sizeof(why));
 	if (ret) {
 		note(err, errlen, "skipped KCONFIG: %s", ret == -ENOMEM ? "out of memory" : why);
 	} else {
-		ret = meta_text(w, KMT_META_KCONFIG, sb.s ? sb.s : "");
+		ret = meta_text(w, KMT_META_KCONFIG, text);
 		if (ret) {
-			free(sb.s);
+			free(text);
 			return ret;
 		}
 	}
-	if (sb.s && strstr(sb.s, "CONFIG_PREEMPT_RT=y"))
-		rt = 1;
-	if (strstr(u->version, "PREEMPT_RT"))
-		rt = 1;
-	if (!sysinfo__read_file("/sys/kernel/realtime", &s, NULL) && atoi(s) == 1)
-		rt = 1;
-	free(s);
-	free(sb.s);
+	free(text);
 	return meta_u32(w, KMT_META_PREEMPT_RT, rt);
 }
 

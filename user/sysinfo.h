@@ -64,6 +64,11 @@ int sysinfo__collect_meta(struct meta_list *l, enum kmt_phase phase,
 const char *sysinfo__tracefs_dir(bool may_mount, char *why, size_t whylen);
 const char *sysinfo__debugfs_dir(bool may_mount, char *why, size_t whylen);
 
+/*
+ * The running kernel's selected CONFIG_ lines (as stored in KMT_META_KCONFIG;
+ * malloc'ed into *text, NULL with why on failure) and whether it is PREEMPT_RT.
+ */
+int sysinfo__kconfig(char **text, bool *rt, char *why, size_t whylen);
 /* Reads a whole file (procfs sizes are 0) into a NUL-terminated malloc'ed buffer. */
 int sysinfo__read_file(const char *path, char **buf, size_t *len);
 

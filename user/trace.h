@@ -206,6 +206,9 @@ const struct kmt_cache_def *trace_reader__cache(const struct trace_reader *r, __
 const struct kmt_task *trace_reader__task(const struct trace_reader *r, __u32 tid);
 const struct kmt_stack *trace_reader__stack(const struct trace_reader *r, __s32 id);
 const struct kmt_sym *trace_reader__sym(const struct trace_reader *r, __u64 addr);
+/* All of the above as one store (see defs.h), as far as the trace was read. */
+struct kmt_defs;
+const struct kmt_defs *trace_reader__defs(const struct trace_reader *r);
 void trace_reader__free(struct trace_reader *r);
 
 #endif /* __KMT_TRACE_H */

@@ -18,6 +18,7 @@
 #include <zlib.h>
 #include "trace.h"
 #include "codec.h"
+#include "defs.h"
 
 #define RESYNC_BLOCK	(64 * 1024)
 
@@ -59,15 +60,6 @@ struct prefetch {
 	struct loader l;
 };
 
-/* Definitions by key: key -> index in an array of esz-byte records. */
-struct def_table {
-	struct kmt_map map;
-	void *v;
-	size_t esz;
-	__u32 len;
-	__u32 cap;
-};
-
 struct trace_reader {
 	int fd;
 	struct trace_reader_stats st;
@@ -84,7 +76,7 @@ struct trace_reader {
 	struct loader ld;
 	struct prefetch pf;
 	struct kmt_chunk_dec dec;
-	struct def_table caches, tasks, stacks, syms;
+	struct kmt_defs *defs;
 };
 
 enum probe {
@@ -137,42 +129,6 @@ static void *grow_array(void *p, size_t *cap, size_t len, size_t esz)
 
 /* ---- definitions ---- */
 
-static int def_put(struct def_table *t, __u64 key, const void *rec)
-{
-	__u32 *idx = kmt_map__get(&t->map, key);
-	size_t cap = t->cap;
-	void *v;
-	int err;
-
-	if (idx) {
-		memcpy((char *)t->v + (size_t)*idx * t->esz, rec, t->esz);
-		return 0;
-	}
-	v = grow_array(t->v, &cap, t->len, t->esz);
-	if (!v)
-		return -ENOMEM;
-	t->v = v;
-	t->cap = cap;
-	err = kmt_map__put(&t->map, key, t->len);
-	if (err)
-		return err;
-	memcpy((char *)t->v + (size_t)t->len++ * t->esz, rec, t->esz);
-	return 0;
-}
-
-static const void *def_get(const struct def_table *t, __u64 key)
-{
-	const __u32 *idx = kmt_map__get(&t->map, key);
-
-	return idx ? (const char *)t->v + (size_t)*idx * t->esz : NULL;
-}
-
-static void def_free(struct def_table *t)
-{
-	kmt_map__free(&t->map);
-	free(t->v);
-}
-
 static int apply_defs(struct trace_reader *r, const __u8 *p, size_t len)
 {
 	struct kmt_cur c = { .p = p, .end = p + len };
@@ -182,16 +138,16 @@ static int apply_defs(struct trace_reader *r, const __u8 *p, size_t len)
 	while (!err && (tag = kmt_def__next(&c, &d)) > 0) {
 		switch (tag) {
 		case KMT_DEF_CACHE:
-			err = def_put(&r->caches, d.cache.cache, &d.cache);
+			err = kmt_defs__put_cache(r->defs, &d.cache);
 			break;
 		case KMT_DEF_TASK:
-			err = def_put(&r->tasks, d.task.tid, &d.task);
+			err = kmt_defs__put_task(r->defs, &d.task);
 			break;
 		case KMT_DEF_STACK:
-			err = def_put(&r->stacks, (__u32)d.stack.id, &d.stack);
+			err = kmt_defs__put_stack(r->defs, &d.stack);
 			break;
 		case KMT_DEF_SYM:
-			err = def_put(&r->syms, d.sym.addr, &d.sym);
+			err = kmt_defs__put_sym(r->defs, &d.sym);
 			break;
 		}
 	}
@@ -452,14 +408,6 @@ static int read_file_header(struct trace_reader *r, char *msg, size_t msglen)
 	return 0;
 }
 
-static void init_tables(struct trace_reader *r)
-{
-	r->caches.esz = sizeof(struct kmt_cache_def);
-	r->tasks.esz = sizeof(struct kmt_task);
-	r->stacks.esz = sizeof(struct kmt_stack);
-	r->syms.esz = sizeof(struct kmt_sym);
-}
-
 struct trace_reader *trace_reader__open(const char *path, int *err, char *msg, size_t msglen)
 {
 	struct trace_reader *r = calloc(1, sizeof(*r));
@@ -469,7 +417,9 @@ struct trace_reader *trace_reader__open(const char *path, int *err, char *msg, s
 	set_msg(msg, msglen, "%s", "");
 	if (!r)
 		goto fail;
-	init_tables(r);
+	r->fd = -1;
+	if (!(r->defs = kmt_defs__new()))
+		goto fail;
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0 || fstat(r->fd, &st)) {
 		ret = -errno;
@@ -715,22 +665,27 @@ const void *trace_reader__meta(const struct trace_reader *r, __u16 key, unsigned
 
 const struct kmt_cache_def *trace_reader__cache(const struct trace_reader *r, __u64 cache)
 {
-	return def_get(&r->caches, cache);
+	return kmt_defs__cache(r->defs, cache);
 }
 
 const struct kmt_task *trace_reader__task(const struct trace_reader *r, __u32 tid)
 {
-	return def_get(&r->tasks, tid);
+	return kmt_defs__task(r->defs, tid);
 }
 
 const struct kmt_stack *trace_reader__stack(const struct trace_reader *r, __s32 id)
 {
-	return def_get(&r->stacks, (__u32)id);
+	return kmt_defs__stack(r->defs, id);
 }
 
 const struct kmt_sym *trace_reader__sym(const struct trace_reader *r, __u64 addr)
 {
-	return def_get(&r->syms, addr);
+	return kmt_defs__sym(r->defs, addr);
+}
+
+const struct kmt_defs *trace_reader__defs(const struct trace_reader *r)
+{
+	return r->defs;
 }
 
 void trace_reader__free(struct trace_reader *r)
@@ -746,9 +701,6 @@ void trace_reader__free(struct trace_reader *r)
 	free(r->meta);
 	kmt_buf__free(&r->meta_blob);
 	kmt_dec__free(&r->dec);
-	def_free(&r->caches);
-	def_free(&r->tasks);
-	def_free(&r->stacks);
-	def_free(&r->syms);
+	kmt_defs__free(r->defs);
 	free(r);
 }
