@@ -614,6 +614,13 @@ struct lint *lint__new(const struct lint_env *env, const struct lint_suppression
 			"the preempt count; only softirq, hardirq and NMI contexts are checked");
 	if (!env->site_rules)
 		note(l, "atomic-where-sleepable needs every allocation: run lint on a recording");
+	if (env->live_cap) {
+		char buf[200];
+
+		snprintf(buf, sizeof(buf), "live: the rules about flags and sizes see at most %u "
+			 "events per call site (their counts are lower bounds)", env->live_cap);
+		note(l, buf);
+	}
 	if (env->nr_page_orders)
 		l->max_kmalloc = (__u64)l->env.page_size << (env->nr_page_orders - 1);
 	else

@@ -65,6 +65,7 @@ struct lint_env {
 	bool preempt_count;		/* spinlocks raise the preempt count (CONFIG_PREEMPT_COUNT) */
 	int costly_order;		/* PAGE_ALLOC_COSTLY_ORDER */
 	bool site_rules;		/* every allocation is seen: per-site rules apply */
+	__u32 live_cap;			/* live: events kept per site for the non-context rules */
 	const struct kmt_defs *defs;	/* caches, tasks, stacks, symbols (may grow while fed) */
 };
 

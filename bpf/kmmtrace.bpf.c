@@ -41,6 +41,7 @@ const volatile __u32 lint_nowarn;
 const volatile __u32 lint_zero;
 const volatile __u32 lint_iofs;		/* __GFP_IO | __GFP_FS */
 const volatile __u64 lint_kmalloc_big;	/* kmalloc sizes above this are kept */
+const volatile __u32 lint_site_cap = 64;	/* per site, for the rules not about context */
 /* set by the collector once calibrated: the tracing machinery's own depths */
 __u32 lint_armed;
 __u32 lint_pc_base;
@@ -397,9 +398,38 @@ static __always_inline int emit_small(struct cpu_state *cs, __u64 *ctx, const in
 	return 0;
 }
 
+/* Lint mode: events passed per (call site or page order) for the non-context rules. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u32);
+} lint_sites SEC(".maps");
+
+static __always_inline bool lint_site_ok(__u64 key)
+{
+	__u32 one = 1, *n = bpf_map_lookup_elem(&lint_sites, &key);
+
+	if (!n) {
+		bpf_map_update_elem(&lint_sites, &key, &one, BPF_ANY);
+		return true;
+	}
+	if (*n >= lint_site_cap)
+		return false;
+	__sync_fetch_and_add(n, 1);
+	return true;
+}
+
 struct kmem_cache___ctor {
 	void (*ctor)(void *);
 } __attribute__((preserve_access_index));
+
+static __always_inline bool lint_has_ctor(__u64 *ctx, const int type)
+{
+	struct kmem_cache___ctor *kc = (void *)TP_ARG(ctx, type, KMT_SLOT_AUX);
+
+	return bpf_core_field_exists(kc->ctor) && BPF_CORE_READ(kc, ctor);
+}
 
 /* Lint mode: could a rule flag this allocation? Everything else stays in the kernel. */
 static __always_inline bool lint_candidate(struct cpu_state *cs, __u64 *ctx, const int type,
@@ -414,21 +444,19 @@ static __always_inline bool lint_candidate(struct cpu_state *cs, __u64 *ctx, con
 		return false;
 	if (!lint_armed)
 		return false;
-	if (gfp & lint_special)
-		return true;
-	if (type == KMT_EV_KMALLOC && SLOT(ctx, type, SIZE, 0) > lint_kmalloc_big)
-		return true;
-	/* explicit GFP_NOFS / GFP_NOIO in slab calls */
-	if ((type == KMT_EV_KMALLOC || type == KMT_EV_CACHE_ALLOC) && (gfp & lint_reclaim) &&
-	    (gfp & lint_iofs) != lint_iofs)
-		return true;
-	if (type == KMT_EV_PAGE_ALLOC && SLOT(ctx, type, ORDER, 0) > 0 &&
-	    !(gfp & (lint_reclaim | lint_nowarn)))
-		return true;
-	if (type == KMT_EV_CACHE_ALLOC && (gfp & lint_zero)) {
-		struct kmem_cache___ctor *kc = (void *)TP_ARG(ctx, type, KMT_SLOT_AUX);
+	/* rules about the flags or size: a few events per call site (or order) suffice */
+	if ((gfp & lint_special) ||
+	    (type == KMT_EV_KMALLOC && SLOT(ctx, type, SIZE, 0) > lint_kmalloc_big) ||
+	    (type == KMT_EV_PAGE_ALLOC && SLOT(ctx, type, ORDER, 0) > 0 &&
+	     !(gfp & (lint_reclaim | lint_nowarn))) ||
+	    ((type == KMT_EV_KMALLOC || type == KMT_EV_CACHE_ALLOC) && (gfp & lint_reclaim) &&
+	     (gfp & lint_iofs) != lint_iofs) ||
+	    (type == KMT_EV_CACHE_ALLOC && (gfp & lint_zero) && lint_has_ctor(ctx, type))) {
+		__u64 key = SLOT(ctx, type, CALL_SITE, 0);
 
-		if (bpf_core_field_exists(kc->ctor) && BPF_CORE_READ(kc, ctor))
+		if (!key)
+			key = ((__u64)type << 56) | SLOT(ctx, type, ORDER, 0);
+		if (lint_site_ok(key))
 			return true;
 	}
 	/* the context rules: allocations that may reclaim; vmalloc (and percpu without GFP) always */

@@ -582,7 +582,7 @@ static int live_env(struct lint_cmd *c)
 		.gfp = c->meta.gfp, .nr_gfp = c->meta.nr_gfp, .page_size = sysconf(_SC_PAGESIZE),
 		.nr_page_orders = btf ? sysinfo__btf_nr_page_orders(btf) : 0, .preempt_rt = rt,
 		.preempt_count = kconfig_preempt_count(kconfig), .costly_order = c->costly_order,
-		.defs = c->defs,
+		.defs = c->defs, .live_cap = 64,
 	};
 	if ((int)c->env.nr_page_orders < 0)
 		c->env.nr_page_orders = 0;
