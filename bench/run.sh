@@ -4,8 +4,9 @@
 # Capture benchmark (make bench), measured side by side in one run.
 #
 # 1. Overhead: the same allocation-heavy workload (`kmmtrace workload churn`, one
-#    thread pinned to CPU 0) untraced, under `kmmtrace record` (system-wide) and
-#    under `perf record -a` of the same kmem tracepoints. The three run back to
+#    thread pinned to CPU 0) untraced, under `kmmtrace record` (system-wide),
+#    under `perf record -a` of the same kmem tracepoints and under
+#    `kmmtrace lint --live`. The three run back to
 #    back in each round, so every ratio compares runs seconds apart on this noisy
 #    shared machine; the median ratio over ROUNDS is reported, for throughput
 #    (ops/s) and for the workload thread's CPU time per operation.
@@ -45,12 +46,14 @@ for r in $(seq "$ROUNDS"); do
 	if [ $have_perf = 1 ]; then
 		read -r p_ops p_cpu < <(churn perf record -q -a -e "$EVENTS" -o "$OUT/perf.data" -- 2>/dev/null)
 	fi
-	echo "$b_ops $b_cpu $k_ops $k_cpu $p_ops $p_cpu" | tee -a "$OUT/rounds.txt" >&2
+	read -r l_ops l_cpu < <(churn "$K" lint --live -q --)
+	echo "$b_ops $b_cpu $k_ops $k_cpu $p_ops $p_cpu $l_ops $l_cpu" | tee -a "$OUT/rounds.txt" >&2
 done
 
 ratio() { awk -v a="$1" -v b="$2" '{ if ($b + 0 > 0 && $a != "nan" && $b != "nan") print $a / $b }' "$OUT/rounds.txt" | median; }
 echo "== overhead: churn on CPU 0, $ROUNDS rounds of ${S}s, median of per-round ratios"
 echo "kmmtrace record: slowdown $(ratio 1 3)x (ops/s), $(ratio 4 2)x (CPU/op)"
+echo "kmmtrace lint --live: slowdown $(ratio 1 7)x (ops/s), $(ratio 8 2)x (CPU/op)"
 if [ $have_perf = 1 ]; then
 	echo "perf record:     slowdown $(ratio 1 5)x (ops/s), $(ratio 6 2)x (CPU/op)"
 else

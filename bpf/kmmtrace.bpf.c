@@ -87,6 +87,7 @@ struct cpu_state {
 	__u32 tid;		/* the last task described from this CPU */
 	__u32 nr_events;
 	__u64 cache_slot[64];	/* direct-mapped recently seen kmem_cache pointers */
+	__u64 lint_capped[64];	/* direct-mapped lint_sites keys over the cap */
 };
 
 struct {
@@ -406,16 +407,21 @@ struct {
 	__type(value, __u32);
 } lint_sites SEC(".maps");
 
-static __always_inline bool lint_site_ok(__u64 key)
+static __always_inline bool lint_site_ok(struct cpu_state *cs, __u64 key)
 {
-	__u32 one = 1, *n = bpf_map_lookup_elem(&lint_sites, &key);
+	__u32 one = 1, *n, slot = (key >> 2) & 63;
 
+	if (cs->lint_capped[slot] == key)
+		return false;	/* a hot site over the cap: no map lookup */
+	n = bpf_map_lookup_elem(&lint_sites, &key);
 	if (!n) {
 		bpf_map_update_elem(&lint_sites, &key, &one, BPF_ANY);
 		return true;
 	}
-	if (*n >= lint_site_cap)
+	if (*n >= lint_site_cap) {
+		cs->lint_capped[slot] = key;
 		return false;
+	}
 	__sync_fetch_and_add(n, 1);
 	return true;
 }
@@ -456,7 +462,7 @@ static __always_inline bool lint_candidate(struct cpu_state *cs, __u64 *ctx, con
 
 		if (!key)
 			key = ((__u64)type << 56) | SLOT(ctx, type, ORDER, 0);
-		if (lint_site_ok(key))
+		if (lint_site_ok(cs, key))
 			return true;
 	}
 	/* the context rules: allocations that may reclaim; vmalloc (and percpu without GFP) always */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <bpf/btf.h>
 #include "collector.h"
 #include "commands.h"
@@ -38,13 +39,14 @@ struct lint_cmd {
 	struct lint *l;
 	__u64 t0;			/* time origin for first/last */
 	char kernel[128];
+	char **cmd;			/* live: -- COMMAND [ARGS] */
 	__u64 kernel_allocs;		/* live: allocations the kernel side looked at */
 	__u64 lost;			/* events lost while recording */
 };
 
 static const char lint_usage[] =
 	"usage: kmmtrace lint [OPTIONS] FILE\n"
-	"       kmmtrace lint --live [-d SECONDS] [-p PID] [--cgroup PATH] [OPTIONS]\n"
+	"       kmmtrace lint --live [-d SECONDS] [-p PID] [--cgroup PATH] [OPTIONS] [-- COMMAND]\n"
 	"\n"
 	"GFP misuse: sleeping allocations in atomic context (spinlock held, BH or\n"
 	"preemption disabled, softirq, hardirq, NMI, RCU read side), vmalloc in atomic\n"
@@ -54,7 +56,8 @@ static const char lint_usage[] =
 	"\n"
 	"      --live             trace this machine now; only allocations a rule could\n"
 	"                         flag leave the kernel, with their stacks\n"
-	"  -d, --duration SECONDS  with --live: stop after SECONDS (default: Ctrl-C)\n"
+	"  -d, --duration SECONDS  with --live: stop after SECONDS (default: Ctrl-C, or\n"
+	"                         when COMMAND exits)\n"
 	"  -p, --pid PID          with --live: only this process (repeatable)\n"
 	"      --cgroup PATH      with --live: only this cgroup v2 and its descendants\n"
 	"  -s, --suppress FILE    accepted findings: lines \"RULE SITE  # why\"\n"
@@ -146,6 +149,10 @@ static int lint_parse(struct lint_cmd *c, int argc, char **argv)
 	}
 	if (c->list_rules)
 		return 0;
+	if (c->live && optind < argc && !strcmp(argv[optind - 1], "--")) {
+		c->cmd = &argv[optind];
+		optind = argc;
+	}
 	if (c->live ? optind != argc : optind != argc - 1) {
 		fputs(lint_usage, stderr);
 		return -EINVAL;
@@ -646,6 +653,7 @@ static int lint_live(struct lint_cmd *c)
 	struct kmt_counters cnt;
 	char err[512] = "", *rel = NULL;
 	__u64 deadline = 0;
+	pid_t child = 0;
 	int e = 0;
 
 	c->defs = kmt_defs__new();
@@ -684,10 +692,30 @@ static int lint_live(struct lint_cmd *c)
 			c->duration ? "" : " (Ctrl-C to stop)");
 	if (c->duration)
 		deadline = mono_ns() + (__u64)(c->duration * 1e9);
+	if (c->cmd) {
+		child = fork();
+		if (child == 0) {
+			signal(SIGPIPE, SIG_DFL);
+			execvp(c->cmd[0], c->cmd);
+			fprintf(stderr, "kmmtrace lint: cannot run %s: %s\n", c->cmd[0],
+				strerror(errno));
+			_exit(127);
+		}
+		if (child < 0)
+			fprintf(stderr, "kmmtrace lint: fork: %s\n", strerror(errno));
+	}
 	while (!lint_stop && !e) {
 		e = collector__poll(col, 100);
 		if (deadline && mono_ns() >= deadline)
 			break;
+		if (child > 0 && waitpid(child, NULL, WNOHANG) == child) {
+			child = 0;
+			break;
+		}
+	}
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
 	}
 	if (e)
 		fprintf(stderr, "kmmtrace lint: %s\n", strerror(-e));
