@@ -87,6 +87,7 @@ demo: deps
 	./kmmtrace info demo.kmt
 	./kmmtrace report -n 5 demo.kmt
 	./kmmtrace replay --check --orders 3-10 demo.kmt
+	./kmmtrace lint -n 5 demo.kmt
 
 # Debian's 6.1, 6.12 and 6.12-rt kernels under QEMU (not part of make test)
 vmtest:

@@ -14,6 +14,10 @@ static const char *const internal[] = {
 	"alloc_frozen", "__alloc_frozen", "__do_kmalloc", "kmalloc_large", "___kmalloc",
 	"refill_obj_stock", "obj_cgroup_charge", "kfree", "kmem_cache_free", "free_",
 	"__free_", "slab_free", "__slab_free", "do_slab_free",
+	/* vmalloc and percpu internals */
+	"__vmalloc", "vmalloc", "vzalloc", "__vmap", "alloc_vmap_area", "__alloc_vmap_area",
+	"__get_vm_area", "get_vm_area", "kvmalloc", "__kvmalloc", "kvzalloc", "kvcalloc",
+	"kvrealloc", "vm_area_alloc_pages", "pcpu_", "__alloc_percpu", "alloc_percpu",
 };
 
 bool frames__internal(const char *name)

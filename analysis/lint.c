@@ -237,11 +237,15 @@ static int fgrow(struct lint *l)
 	return 0;
 }
 
+/* The call site, or the first frame outside the allocators when the call site is one of them. */
 static void name_site(const struct lint *l, const struct kmt_event *e, char *buf, size_t len)
 {
-	if (e->call_site)
+	const struct kmt_sym *sym = e->call_site ? kmt_defs__sym(l->env.defs, e->call_site) : NULL;
+
+	if (e->call_site && !(sym && frames__internal(sym->name) &&
+			      frames__site(l->env.defs, e->stack_id, buf, len)))
 		frames__sym_name(l->env.defs, e->call_site, buf, len);
-	else if (!frames__site(l->env.defs, e->stack_id, buf, len))
+	else if (!e->call_site && !frames__site(l->env.defs, e->stack_id, buf, len))
 		snprintf(buf, len, "?");
 }
 
@@ -449,7 +453,7 @@ static __u32 check(struct lint *l, const struct kmt_event *e, struct site *s)
 	if (slab && reclaim && m->fs && m->io && (!(gfp & m->fs) || !(gfp & m->io)))
 		r |= 1u << LINT_EXPLICIT_NOFS_NOIO;
 	/* the site rule: GFP_ATOMIC/NOWAIT (kswapd, no direct reclaim) in process context */
-	if (s && known && l->env.site_rules && !kv) {
+	if (s && known && l->env.site_rules && l->env.preempt_count && !kv) {
 		if (atomic) {
 			s->atomic++;
 		} else if (!reclaim && m->kswapd && (gfp & m->kswapd) && !pcpu) {
@@ -493,9 +497,8 @@ static void flush_pending(struct lint *l, struct pending *p)
 
 /* Context rules: a page folded into an allocation must share them. */
 #define CTX_RULES	(1u << LINT_SLEEP_IN_ATOMIC | 1u << LINT_ALLOC_IN_NMI | 1u << LINT_RT_ATOMIC_ALLOC)
-/* Page-only rules kept when the page is folded (the allocation cannot show them). */
-#define PAGE_RULES	(1u << LINT_NOFAIL_HIGH_ORDER | 1u << LINT_NOFAIL_NO_RECLAIM |		\
-			 1u << LINT_COSTLY_ORDER_NO_RECLAIM)
+/* The page's other rules are kept when it is folded, unless the allocation has them too. */
+#define PAGE_RULES	(~CTX_RULES)
 
 static struct pending *pend_of(struct lint *l, __u32 cpu)
 {
@@ -664,6 +667,17 @@ void lint__finish(struct lint *l)
 			l->f[fi].first_ts = s->first_ts;
 			l->f[fi].last_ts = s->last_ts;
 		}
+	}
+	/* names again: symbols may have been described since (a module loaded while tracing) */
+	for (size_t i = 0; i < l->nr_f; i++) {
+		struct lint_finding *f = &l->f[i];
+
+		name_site(l, &f->example, f->site, sizeof(f->site));
+		if (f->suppressed_by >= 0)
+			l->supp[f->suppressed_by].used--;
+		f->suppressed_by = suppressed_by(l, f->rule, f->site);
+		if (f->suppressed_by >= 0)
+			l->supp[f->suppressed_by].used++;
 	}
 	l->finished = true;
 	qsort(l->f, l->nr_f, sizeof(*l->f), by_severity_count);

@@ -35,6 +35,8 @@ struct collector {
 	char why[KMT_EV_MAX][128];
 	struct ksyms *ksyms;
 	struct u64set syms;
+	__u64 *unresolved;	/* addresses described without a symbol, retried later */
+	size_t nr_unresolved, cap_unresolved;
 	__u64 recent_syms[4096];	/* direct-mapped: addresses known to be in syms */
 	struct u64set stacks;
 	struct cache_sizes *caches;	/* open-addressing: kmem_cache * -> sizes */
@@ -369,7 +371,7 @@ struct collector *collector__new(const struct collector_opts *opts,
 	c->ksyms = ksyms__load(NULL, &e, why, sizeof(why));
 	if (!c->ksyms)
 		fprintf(stderr, "kmmtrace: warning: %s; call sites will not be symbolised\n", why);
-	c->last_reload_ns = now_ns();
+	c->last_reload_ns = 0;
 	if (open_and_load(c, err, errlen)) {
 		collector__free(c);
 		return NULL;
@@ -464,6 +466,16 @@ static void fill_cache_sizes(struct collector *c, struct kmt_event *e)
 		e->size2 = s->size;
 }
 
+/* Reloads the symbols at most once a second (~50 ms each); true if it did. */
+static bool reload_ksyms(struct collector *c, bool force)
+{
+	if (!c->ksyms ||
+	    (!force && c->last_reload_ns && now_ns() - c->last_reload_ns < 1000000000ull))
+		return false;
+	c->last_reload_ns = now_ns();
+	return ksyms__reload(c->ksyms, NULL, 0) == 0;
+}
+
 static void emit_sym(struct collector *c, __u64 addr)
 {
 	__u64 *recent = &c->recent_syms[(addr ^ (addr >> 12)) & 4095];
@@ -476,16 +488,49 @@ static void emit_sym(struct collector *c, __u64 addr)
 	r = u64set__add(&c->syms, addr);
 	if (r <= 0 || !c->sink.sym)
 		return;
-	if (c->ksyms && ksyms__resolve(c->ksyms, addr, &s) < 0 &&
-	    now_ns() - c->last_reload_ns > 5000000000ull) {
-		/* a module loaded since: reload (~50 ms), at most every 5 s */
-		c->last_reload_ns = now_ns();
-		if (ksyms__reload(c->ksyms, NULL, 0) == 0)
-			ksyms__resolve(c->ksyms, addr, &s);
-	}
+	/* a module loaded since: reload, or retry later (retry_unresolved) */
+	if (c->ksyms && ksyms__resolve(c->ksyms, addr, &s) < 0 && reload_ksyms(c, false))
+		ksyms__resolve(c->ksyms, addr, &s);
 	s.addr = addr;
+	if (!s.name[0] && c->ksyms) {
+		if (c->nr_unresolved == c->cap_unresolved) {
+			size_t cap = c->cap_unresolved ? c->cap_unresolved * 2 : 64;
+			void *n = realloc(c->unresolved, cap * sizeof(*c->unresolved));
+
+			if (n) {
+				c->unresolved = n;
+				c->cap_unresolved = cap;
+			}
+		}
+		if (c->nr_unresolved < c->cap_unresolved)
+			c->unresolved[c->nr_unresolved++] = addr;
+	}
 	if (c->sink.sym(c->sink.ctx, &s))
 		c->sink_err = -EIO;
+}
+
+/*
+ * Addresses that had no symbol (a module loading while we record): after a
+ * reload, describe again those that now resolve; the sink keeps the last one.
+ */
+static void retry_unresolved(struct collector *c, bool force)
+{
+	size_t keep = 0;
+
+	if (!c->nr_unresolved || !reload_ksyms(c, force))
+		return;
+	for (size_t i = 0; i < c->nr_unresolved; i++) {
+		struct kmt_sym s = { .addr = c->unresolved[i] };
+
+		if (ksyms__resolve(c->ksyms, s.addr, &s) < 0 || !s.name[0]) {
+			c->unresolved[keep++] = c->unresolved[i];
+			continue;
+		}
+		s.addr = c->unresolved[i];
+		if (c->sink.sym(c->sink.ctx, &s))
+			c->sink_err = -EIO;
+	}
+	c->nr_unresolved = keep;
 }
 
 static void emit_stack(struct collector *c, __s32 id)
@@ -787,6 +832,7 @@ int collector__poll(struct collector *c, int timeout_ms)
 {
 	int n = ringbuf__poll(c->rb, timeout_ms);
 
+	retry_unresolved(c, false);
 	if (c->sink_err)
 		return c->sink_err;
 	return n < 0 && n != -EINTR ? n : 0;
@@ -821,6 +867,7 @@ int collector__stop(struct collector *c)
 		usleep(1000);
 		e = consume_all(c);
 	}
+	retry_unresolved(c, true);
 	if (c->bad_records)
 		fprintf(stderr, "kmmtrace: BUG: %llu malformed ring-buffer records skipped\n",
 			(unsigned long long)c->bad_records);
@@ -927,6 +974,7 @@ void collector__free(struct collector *c)
 	kmmtrace_bpf__destroy(c->skel);
 	ksyms__free(c->ksyms);
 	u64set__free(&c->syms);
+	free(c->unresolved);
 	u64set__free(&c->stacks);
 	free(c->caches);
 	free(c);

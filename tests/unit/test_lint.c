@@ -375,7 +375,7 @@ TEST(lint_sleep_in_atomic_contexts)
 			FAIL("GFP_KERNEL kmalloc, %s: \"%s\"", ctxs[i].name, got);
 	}
 	/* any allocation that may enter direct reclaim */
-	ASSERT_STREQ(IDS(&env, km(S1, 64, G_DIRECT, C_SPIN)), "sleep-in-atomic");
+	ASSERT_STREQ(IDS(&env, km(S1, 64, G_DIRECT | G_IO | G_FS, C_SPIN)), "sleep-in-atomic");
 	ASSERT_STREQ(IDS(&env, cache_alloc(S1, CACHE_PLAIN, GFP_KERNEL, C_SPIN)), "sleep-in-atomic");
 	ASSERT_STREQ(IDS(&env, pg(0, GFP_KERNEL, C_HARDIRQ)), "sleep-in-atomic");
 	ASSERT_STREQ(IDS(&env, km(S1, 64, GFP_NOIO, C_SPIN)), "sleep-in-atomic,explicit-nofs-noio");

@@ -29,34 +29,67 @@ fetch() {	# package -> path of its vmlinuz
 	ls "$dir"/boot/vmlinuz-* | head -1
 }
 
-initramfs() {	# out.gz
+# The kernel headers of an image package, extracted under the cache (never
+# installed: dpkg would pull in the image and initramfs tools); prints the
+# directory to build modules against.
+headers() {
+	local ver=${1#linux-image-} root pkgs
+	ver=${ver%-unsigned}
+	root=$CACHE/headers-$ver
+	if [ ! -f "$root/.ok" ]; then
+		rm -rf "$root" && mkdir -p "$root"
+		pkgs=$(apt-cache depends "linux-headers-$ver" |
+		       awk '$1 == "Depends:" && $2 ~ /^linux-(headers|kbuild)-/ {print $2}')
+		(cd "$root" && apt-get download "linux-headers-$ver" $pkgs >/dev/null 2>&1)
+		for d in "$root"/*.deb; do dpkg-deb -x "$d" "$root"; done
+		sed -i "s|include /usr/src/|include $root/usr/src/|" \
+			"$root/usr/src/linux-headers-$ver/Makefile"
+		touch "$root/.ok"
+	fi
+	echo "$root/usr/src/linux-headers-$ver"
+}
+
+# tests/vm/module built for a kernel (out of the source tree), or "" when it fails
+module() {
+	local b=$CACHE/module-$1
+	rm -rf "$b" && mkdir -p "$b" && cp tests/vm/module/kmt_planted.c tests/vm/module/Kbuild "$b"
+	if make -s -C "$(headers "$1")" M="$b" modules > "$b/build.log" 2>&1; then
+		echo "$b/kmt_planted.ko"
+	fi
+}
+
+initramfs() {	# out.gz [module.ko]
 	local d
 	d=$(mktemp -d)
 	mkdir -p "$d"/{bin,sbin,proc,sys,dev,tmp,etc}
 	cp /bin/busybox "$d/bin/busybox"
-	for a in sh mount mkdir cat echo grep head tail sort uniq sed ip poweroff ls sleep wc; do
+	for a in sh mount mkdir cat echo grep head tail sort uniq sed ip poweroff ls sleep wc \
+		insmod rmmod tr; do
 		ln -s busybox "$d/bin/$a"
 	done
 	cp kmmtrace-static "$d/bin/kmmtrace"
 	cp tests/vm/guest-init "$d/init"
+	[ -z "${2:-}" ] || cp "$2" "$d/kmt_planted.ko"
 	chmod +x "$d/init"
 	(cd "$d" && find . | cpio -o -H newc --quiet) | gzip -1 > "$1"
 	rm -rf "$d"
 }
 
 make -s static
-initramfs "$CACHE/initrd.gz"
-printf '%-48s %-7s %-7s %-8s %-7s %-8s %s\n' kernel record events missing replay stacks time
+printf '%-48s %-7s %-7s %-8s %-7s %-8s %-6s %-6s %s\n' kernel record events missing replay \
+	stacks lint lint-f time
 for pkg in "${KERNELS[@]}"; do
 	[ -n "$pkg" ] || continue
 	vmlinuz=$(fetch "$pkg")
+	ko=$(module "$pkg")
+	initramfs "$CACHE/initrd-$pkg.gz" "$ko"
 	log=$CACHE/$pkg.log
 	t0=$(date +%s)
 	timeout 900 qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nographic -no-reboot \
-		-kernel "$vmlinuz" -initrd "$CACHE/initrd.gz" \
+		-kernel "$vmlinuz" -initrd "$CACHE/initrd-$pkg.gz" \
 		-append "console=ttyS0 quiet panic=-1" > "$log" 2>&1 || true
 	t=$(( $(date +%s) - t0 ))
-	tr -d '\r' < "$log" | awk -v pkg="$pkg" -v t="$t" '
+	tr -d '\r' < "$log" | awk -v pkg="$pkg" -v t="$t" -v ko="$ko" '
 		/^KMT record-rc/ { rec = ($3 == 0) ? "ok" : "FAIL(" $3 ")" }
 		/^KMT replay-rc/ { rep = ($3 == 0) ? "ok" : "FAIL" }
 		/^KMT stacks-info/ { for (i = 1; i <= NF; i++) if ($i == "stacks") st = $(i - 1) " lost" }
@@ -67,10 +100,34 @@ for pkg in "${KERNELS[@]}"; do
 			miss = n - 1
 			if (match(j, /"preempt_rt":[a-z]+/)) rt = substr(j, RSTART + 13, RLENGTH - 13)
 		}
+		/^KMT lint-rc/ { lrc["lint"] = $3 }
+		/^KMT lintf-rc/ { lrc["lintf"] = $3 }
+		# KMT finding MODE RULE SEVERITY FUNCTION
+		/^KMT finding/ {
+			m = $3; f = $6
+			if ($5 == "error" && f ~ /^planted_/) err[m, f] = 1
+			else if ($5 == "error") extra[m]++
+			if (f ~ /^planted_ok_/) wrong[m]++
+			if ($4 == "costly-order-no-reclaim" && f == "planted_high_order_atomic") warn[m] = 1
+		}
+		function verdict(m,   n, i, ok) {
+			if (!(m in lrc)) return "-"
+			n = split("planted_spin_lock_kernel planted_spin_lock_irqsave_kernel " \
+				  "planted_bh_disabled_kernel planted_preempt_disabled_kernel " \
+				  "planted_timer_softirq_kernel planted_hardirq_kernel", want, " ")
+			ok = 0
+			for (i = 1; i <= n; i++) ok += ((m, want[i]) in err)
+			for (k in err) { split(k, kk, SUBSEP); if (kk[1] == m) got[m]++ }
+			if (ok == n && got[m] == n && !wrong[m] && !extra[m] && warn[m] && lrc[m] == 1)
+				return "ok"
+			return sprintf("%d/%d%s%s%s", ok, n, wrong[m] ? "+neg" : "",
+				       extra[m] ? "+" extra[m] "fp" : "", warn[m] ? "" : "-warn")
+		}
 		END {
-			printf "%-48s %-7s %-7s %-8s %-7s %-8s %ss%s\n", pkg, rec ? rec : "none",
-			       ev ? ev : "-", miss + 0, rep ? rep : "-", st ? st : "-", t,
-			       rt == "true" ? "  (PREEMPT_RT)" : ""
+			printf "%-48s %-7s %-7s %-8s %-7s %-8s %-6s %-6s %ss%s\n", pkg, rec ? rec : "none",
+			       ev ? ev : "-", miss + 0, rep ? rep : "-", st ? st : "-",
+			       ko == "" ? "nomod" : verdict("lint"), ko == "" ? "nomod" : verdict("lintf"),
+			       t, rt == "true" ? "  (PREEMPT_RT)" : ""
 		}'
 done
 echo "logs: $CACHE/*.log"
