@@ -88,6 +88,7 @@ struct cpu_state {
 	__u32 nr_events;
 	__u64 cache_slot[64];	/* direct-mapped recently seen kmem_cache pointers */
 	__u64 lint_capped[64];	/* direct-mapped lint_sites keys over the cap */
+	__u64 lint_ctor[32];	/* direct-mapped kmem_cache pointers, | 1 when it has a ctor */
 };
 
 struct {
@@ -430,11 +431,19 @@ struct kmem_cache___ctor {
 	void (*ctor)(void *);
 } __attribute__((preserve_access_index));
 
-static __always_inline bool lint_has_ctor(__u64 *ctx, const int type)
+/* Whether a kmem_cache has a constructor, cached per CPU (pointers are aligned). */
+static __always_inline bool lint_has_ctor(struct cpu_state *cs, __u64 *ctx, const int type)
 {
-	struct kmem_cache___ctor *kc = (void *)TP_ARG(ctx, type, KMT_SLOT_AUX);
+	__u64 cache = TP_ARG(ctx, type, KMT_SLOT_AUX), v;
+	struct kmem_cache___ctor *kc = (void *)cache;
+	__u32 slot = (cache >> 6) & 31;
 
-	return bpf_core_field_exists(kc->ctor) && BPF_CORE_READ(kc, ctor);
+	v = cs->lint_ctor[slot];
+	if ((v & ~1ull) == cache && cache)
+		return v & 1;
+	v = cache | (bpf_core_field_exists(kc->ctor) && BPF_CORE_READ(kc, ctor) ? 1 : 0);
+	cs->lint_ctor[slot] = v;
+	return v & 1;
 }
 
 /* Lint mode: could a rule flag this allocation? Everything else stays in the kernel. */
@@ -457,7 +466,7 @@ static __always_inline bool lint_candidate(struct cpu_state *cs, __u64 *ctx, con
 	     !(gfp & (lint_reclaim | lint_nowarn))) ||
 	    ((type == KMT_EV_KMALLOC || type == KMT_EV_CACHE_ALLOC) && (gfp & lint_reclaim) &&
 	     (gfp & lint_iofs) != lint_iofs) ||
-	    (type == KMT_EV_CACHE_ALLOC && (gfp & lint_zero) && lint_has_ctor(ctx, type))) {
+	    (type == KMT_EV_CACHE_ALLOC && (gfp & lint_zero) && lint_has_ctor(cs, ctx, type))) {
 		__u64 key = SLOT(ctx, type, CALL_SITE, 0);
 
 		if (!key)

@@ -5,8 +5,10 @@
  * the findings name it. Positives (sleep-in-atomic): GFP_KERNEL under spin_lock,
  * under spin_lock_irqsave, under local_bh_disable, with preemption disabled,
  * from a timer (softirq) and from a hard hrtimer (hardirq). Negatives: GFP_ATOMIC
- * under a spinlock, GFP_KERNEL in process context, GFP_NOWAIT in softirq. Plus
- * small vmallocs in a loop and a high-order atomic allocation (a warning).
+ * under a spinlock, GFP_KERNEL in process context, GFP_NOWAIT in softirq. On
+ * PREEMPT_RT only, GFP_ATOMIC under a raw spinlock is a positive too
+ * (rt-atomic-alloc). Plus small vmallocs in a loop and a high-order atomic
+ * allocation (a warning).
  *
  * Only for throw-away test VMs: the positives are real bugs (they only work
  * because memory is plentiful there, so the allocator never has to sleep).
@@ -25,6 +27,7 @@
 #define REPEAT 3
 
 static DEFINE_SPINLOCK(planted_lock);
+static DEFINE_RAW_SPINLOCK(planted_raw_lock);
 static void *volatile sink;
 
 static noinline void planted_spin_lock_kernel(void)
@@ -66,6 +69,15 @@ static noinline void planted_ok_atomic_under_spinlock(void)
 	spin_lock(&planted_lock);
 	sink = kmalloc(64, GFP_ATOMIC);
 	spin_unlock(&planted_lock);
+	kfree(sink);
+}
+
+/* PREEMPT_RT only: the slab allocator's locks sleep there, a raw spinlock does not */
+static noinline void planted_raw_spin_lock_atomic(void)
+{
+	raw_spin_lock(&planted_raw_lock);
+	sink = kmalloc(64, GFP_ATOMIC);
+	raw_spin_unlock(&planted_raw_lock);
 	kfree(sink);
 }
 
@@ -147,6 +159,7 @@ static int __init planted_init(void)
 		planted_preempt_disabled_kernel();
 		planted_ok_atomic_under_spinlock();
 		planted_ok_kernel_in_process();
+		planted_raw_spin_lock_atomic();
 	}
 	planted_vmalloc_small_loop();
 	planted_high_order_atomic();
