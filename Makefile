@@ -33,7 +33,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .SECONDARY:
-.PHONY: all clean test unit static vmlinux deps bench format demo vmtest
+.PHONY: vmdeps all clean test unit static vmlinux deps bench format demo vmtest
 all: kmmtrace
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/tests/live:
@@ -89,7 +89,12 @@ demo: deps
 	./kmmtrace replay --check --orders 3-10 demo.kmt
 	./kmmtrace lint -n 5 demo.kmt
 
-# Debian's 6.1, 6.12 and 6.12-rt kernels under QEMU (not part of make test)
+# Debian's 6.1, 6.12 and 6.12-rt kernels under QEMU, with the planted-bug module
+# (not part of make test; .ci/run runs it after the tests)
+vmdeps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		qemu-system-x86 busybox-static cpio kmod gcc-12
+
 vmtest:
 	tests/vm/run.sh
 

@@ -77,6 +77,8 @@ initramfs() {	# out.gz [module.ko]
 }
 
 make -s static
+pass=0
+fail=0
 printf '%-48s %-7s %-7s %-8s %-7s %-8s %-6s %-6s %s\n' kernel record events missing replay \
 	stacks lint lint-f time
 for pkg in "${KERNELS[@]}"; do
@@ -130,10 +132,14 @@ for pkg in "${KERNELS[@]}"; do
 				       extra[m] ? "+" extra[m] "fp" : "", warn[m] ? "" : "-warn")
 		}
 		END {
+			lv = ko == "" ? "nomod" : verdict("lint")
+			lf = ko == "" ? "nomod" : verdict("lintf")
 			printf "%-48s %-7s %-7s %-8s %-7s %-8s %-6s %-6s %ss%s\n", pkg, rec ? rec : "none",
-			       ev ? ev : "-", miss + 0, rep ? rep : "-", st ? st : "-",
-			       ko == "" ? "nomod" : verdict("lint"), ko == "" ? "nomod" : verdict("lintf"),
+			       ev ? ev : "-", miss + 0, rep ? rep : "-", st ? st : "-", lv, lf,
 			       t, rt == "true" ? "  (PREEMPT_RT)" : ""
-		}'
+			exit !(rec == "ok" && rep == "ok" && lv == "ok" && lf == "ok")
+		}' && pass=$((pass + 1)) || fail=$((fail + 1))
 done
 echo "logs: $CACHE/*.log"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
