@@ -7,7 +7,8 @@
 #include "ksyms.h"
 
 static const char *const internal[] = {
-	"bpf_", "__bpf", "__alloc_", "alloc_pages", "__folio_alloc", "folio_alloc",
+	"bpf_trace_run", "__bpf", "bpf_map_area_alloc", "bpf_map_kmalloc", "bpf_map_kzalloc",
+	"__alloc_", "alloc_pages", "__folio_alloc", "folio_alloc",
 	"get_page_from_freelist", "__get_free_pages", "get_zeroed_page", "alloc_slab",
 	"allocate_slab", "new_slab", "___slab_alloc", "__slab_alloc", "kmem_cache_alloc",
 	"__kmalloc", "kmalloc", "__kmem_cache", "slab_alloc", "rmqueue", "__rmqueue",
@@ -20,10 +21,21 @@ static const char *const internal[] = {
 	"kvrealloc", "vm_area_alloc_pages", "pcpu_", "__alloc_percpu", "alloc_percpu",
 };
 
+/* A JIT'ed BPF program: bpf_prog_<16 hex digits of its tag>_<name> */
+static bool bpf_prog_frame(const char *name)
+{
+	if (strncmp(name, "bpf_prog_", 9))
+		return false;
+	for (int i = 9; i < 25; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return name[25] == '_' || !name[25];
+}
+
 bool frames__internal(const char *name)
 {
-	if (!name[0])
-		return true;	/* unresolved: a BPF program's own frame */
+	if (!name[0] || bpf_prog_frame(name))
+		return true;	/* unresolved, or a BPF program's own frame */
 	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
 		if (!strncmp(name, internal[i], strlen(internal[i])))
 			return true;

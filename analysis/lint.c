@@ -25,6 +25,7 @@
 #include "frames.h"
 #include "hash.h"
 #include "lint.h"
+#include "vmalloc.h"
 
 #define R_SCHED	"__might_resched() in kernel/sched/core.c, via might_alloc() (include/linux/sched/mm.h)"
 
@@ -89,6 +90,19 @@ const struct lint_rule lint_rules[LINT_NR_RULES] = {
 		"explicit GFP_NOFS/GFP_NOIO: the scope API (memalloc_nofs_save/memalloc_noio_save) "
 		"is preferred",
 		"Documentation/core-api/gfp_mask-from-fs-io.rst" },
+	[LINT_VMALLOC_SMALL] = { "vmalloc-small", LINT_INFO,
+		"vmalloc areas of a few pages: kmalloc()/kvmalloc() would serve them from the direct "
+		"map, without a guard page, 4 KiB PTEs and lazy-purge TLB flushes",
+		"Documentation/core-api/memory-allocation.rst (vmalloc for large buffers); "
+		"docs/VMALLOC.md" },
+	[LINT_VMALLOC_CHURN] = { "vmalloc-churn", LINT_WARNING,
+		"vmalloc areas allocated and freed many times a second: each free joins the lazy "
+		"list, purged with a kernel TLB flush IPI to every CPU",
+		"free_vmap_area_noflush() and __purge_vmap_area_lazy() in mm/vmalloc.c" },
+	[LINT_VMALLOC_NOT_HUGE] = { "vmalloc-4k-not-huge", LINT_INFO,
+		"vmalloc areas of 2 MiB or more mapped with 4 KiB pages: vmalloc_huge()/kvmalloc() "
+		"would map them with 2 MiB pages",
+		"VM_ALLOW_HUGE_VMAP in mm/vmalloc.c (__vmalloc_node_range_noprof)" },
 };
 
 const char *lint_severity_name(enum lint_severity s)
@@ -156,6 +170,7 @@ struct lint {
 	__u32 nr_cpu_slots;
 	char notes[1024];
 	bool finished;
+	struct vmalloc_an *vm;	/* vmalloc rules, per call site */
 };
 
 /* ---- helpers ---- */
@@ -513,7 +528,11 @@ void lint__event(struct lint *l, const struct kmt_event *e)
 	__u32 rules;
 
 	l->st.events++;
-	if (!is_alloc(e->type) || l->finished)
+	if (l->finished)
+		return;
+	if (l->vm)
+		vmalloc_an__event(l->vm, e);
+	if (!is_alloc(e->type))
 		return;
 	l->st.allocs++;
 	p = pend_of(l, e->cpu);
@@ -595,6 +614,7 @@ struct lint *lint__new(const struct lint_env *env, const struct lint_suppression
 		lint__free(l);
 		return NULL;
 	}
+	l->vm = vmalloc_an__new(env->defs, l->env.page_size);
 	m = &l->m;
 #define MASK(f, name) m->f = gfp_mask_of(env->gfp, env->nr_gfp, name)
 	MASK(reclaim, "__GFP_DIRECT_RECLAIM");
@@ -634,6 +654,52 @@ struct lint *lint__new(const struct lint_env *env, const struct lint_suppression
 	return l;
 }
 
+/* The vmalloc analysis' site flags as findings, one per (rule, site). */
+static void vmalloc_findings(struct lint *l)
+{
+	static const struct { unsigned int flag; int rule; } map[] = {
+		{ VMF_SMALL, LINT_VMALLOC_SMALL },
+		{ VMF_CHURN, LINT_VMALLOC_CHURN },
+		{ VMF_NOT_HUGE, LINT_VMALLOC_NOT_HUGE },
+	};
+	struct vmalloc_thresholds th;
+
+	if (!l->vm)
+		return;
+	vmalloc_an__finish(l->vm);
+	vmalloc_thresholds__default(&th, l->env.page_size);
+	for (__u32 s = 0; s < vmalloc_an__nr_sites(l->vm); s++) {
+		const struct kmt_event *ex = vmalloc_an__site_example(l->vm, s);
+		const struct vmap_site_stats *st = vmap_model__site(vmalloc_an__model(l->vm), s);
+		unsigned int f = vmalloc_an__flags(l->vm, s, &th);
+
+		if (!ex || !st)
+			continue;
+		for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
+			__u64 n = map[k].rule == LINT_VMALLOC_NOT_HUGE ? st->big_small_pages : st->areas;
+			struct kmt_event e = *ex;
+			long fi;
+
+			if (!(f & map[k].flag))
+				continue;
+			e.call_site = 0;
+			l->st.findings[map[k].rule] += n;
+			fi = finding_of(l, map[k].rule, &e, n);
+			if (fi < 0)
+				continue;
+			snprintf(l->f[fi].site, sizeof(l->f[fi].site), "%s",
+				 vmalloc_an__site_name(l->vm, s));
+			l->f[fi].first_ts = st->first_ts;
+			l->f[fi].last_ts = st->last_ts;
+			if (l->f[fi].suppressed_by >= 0)
+				l->supp[l->f[fi].suppressed_by].used--;
+			l->f[fi].suppressed_by = suppressed_by(l, map[k].rule, l->f[fi].site);
+			if (l->f[fi].suppressed_by >= 0)
+				l->supp[l->f[fi].suppressed_by].used++;
+		}
+	}
+}
+
 static int by_severity_count(const void *a, const void *b)
 {
 	const struct lint_finding *x = a, *y = b;
@@ -668,10 +734,13 @@ void lint__finish(struct lint *l)
 			l->f[fi].last_ts = s->last_ts;
 		}
 	}
+	vmalloc_findings(l);
 	/* names again: symbols may have been described since (a module loaded while tracing) */
 	for (size_t i = 0; i < l->nr_f; i++) {
 		struct lint_finding *f = &l->f[i];
 
+		if (f->rule >= LINT_VMALLOC_SMALL)
+			continue;	/* named by the vmalloc analysis */
 		name_site(l, &f->example, f->site, sizeof(f->site));
 		if (f->suppressed_by >= 0)
 			l->supp[f->suppressed_by].used--;
@@ -729,6 +798,7 @@ void lint__free(struct lint *l)
 	free(l->sites);
 	free(l->pend);
 	free(l->own);
+	vmalloc_an__free(l->vm);
 	free(l->kv_ptr);
 	free(l->supp);
 	free(l);

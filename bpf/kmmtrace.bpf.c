@@ -454,8 +454,11 @@ static __always_inline bool lint_candidate(struct cpu_state *cs, __u64 *ctx, con
 	__s32 rcu = 0;
 	bool always, reclaim;
 
+	/* the vmalloc rules need every area, its free and the purges: rare events */
+	if (type == KMT_EV_VMAP_ALLOC || type == KMT_EV_VMAP_FREE || type == KMT_EV_VMAP_PURGE)
+		return lint_armed;
 	if (type != KMT_EV_KMALLOC && type != KMT_EV_CACHE_ALLOC && type != KMT_EV_PAGE_ALLOC &&
-	    type != KMT_EV_PERCPU_ALLOC && type != KMT_EV_VMAP_ALLOC)
+	    type != KMT_EV_PERCPU_ALLOC)
 		return false;
 	if (!lint_armed)
 		return false;

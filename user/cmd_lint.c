@@ -619,7 +619,7 @@ static void live_filter(struct lint_cmd *c)
 	c->copts.lint.kmalloc_big = c->env.page_size;
 	c->copts.events = 1ull << KMT_EV_KMALLOC | 1ull << KMT_EV_CACHE_ALLOC |
 			  1ull << KMT_EV_PAGE_ALLOC | 1ull << KMT_EV_PERCPU_ALLOC |
-			  1ull << KMT_EV_VMAP_ALLOC;
+			  1ull << KMT_EV_VMAP_ALLOC | 1ull << KMT_EV_VMAP_FREE | 1ull << KMT_EV_VMAP_PURGE;
 	c->copts.stacks = true;
 	c->copts.ringbuf_bytes = 4 << 20;
 	c->copts.stack_entries = 16384;

@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
 	{ "import", cmd_import, "convert perf script / tracefs / trace-cmd text into a trace" },
 	{ "report", cmd_report, "slab and page allocations by call site, cache, GFP, context" },
 	{ "lint", cmd_lint, "GFP misuse: sleeping allocations in atomic context, and more" },
+	{ "vmalloc", cmd_vmalloc, "vmap areas by call site: sizes, churn, lazy purges, TLB cost" },
 	{ "replay", cmd_replay, "replay page events through a buddy model: fragmentation" },
 	{ "workload", cmd_workload, "run a built-in deterministic allocation workload" },
 	{ "help", cmd_help, "this help" },
