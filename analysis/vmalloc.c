@@ -238,14 +238,14 @@ unsigned int vmalloc_an__flags(const struct vmalloc_an *a, __u32 s,
 	if (!st || !st->areas)
 		return st && st->purge_share >= 0.1 ? VMF_PURGES : 0;
 	/* areas whose mapped part (guard page excluded) fits the threshold */
-	for (unsigned int b = 0; b < VMAP_SIZE_BUCKETS; b++)
-		if ((1ull << (b + 1)) - a->page_size <= th->small_bytes)
-			small += st->size_hist[b];
+	for (unsigned int p = 0; p < VMAP_PAGES_HIST - 1; p++)
+		if ((__u64)p * a->page_size <= th->small_bytes)
+			small += st->pages_hist[p];
 	if (small * 2 > st->areas)
 		f |= VMF_SMALL;
-	if (secs > 0 && st->frees && st->areas >= th->churn_min && st->frees >= th->churn_min &&
+	if (secs > 0 && st->life_frees >= th->churn_min && st->areas >= th->churn_min &&
 	    st->areas / secs >= th->churn_per_s &&
-	    st->life_sum_ns / st->frees < th->churn_life_ns)
+	    st->life_sum_ns / st->life_frees < th->churn_life_ns)
 		f |= VMF_CHURN;
 	if (st->big_small_pages)
 		f |= VMF_NOT_HUGE;

@@ -24,7 +24,7 @@
 #include "hash.h"
 #include "vmap.h"
 
-enum { AREA_LIVE = 1, AREA_LAZY = 2 };
+enum { AREA_LIVE = 1, AREA_LAZY = 2, AREA_PURGING = 3 };
 
 struct area {
 	__u64 addr;		/* 0: empty slot; ~0: deleted */
@@ -266,6 +266,8 @@ int vmap_model__alloc(struct vmap_model *m, __u64 ts, __u64 addr, __u64 size, __
 	st->max_bytes = size > st->max_bytes ? size : st->max_bytes;
 	st->size_hist[log2u(size) < VMAP_SIZE_BUCKETS ? log2u(size) : VMAP_SIZE_BUCKETS - 1]++;
 	st->ptes += mapped_pages(m, size);
+	st->pages_hist[mapped_pages(m, size) < VMAP_PAGES_HIST - 1 ? mapped_pages(m, size)
+								  : VMAP_PAGES_HIST - 1]++;
 	if (align >= m->o.huge_size)
 		st->huge_aligned++;
 	else if (size >= m->o.huge_size)
@@ -306,6 +308,7 @@ int vmap_model__free_area(struct vmap_model *m, __u64 ts, __u64 addr, __u64 nr_l
 
 		st->life[b < VMAP_LIFE_BUCKETS ? b : VMAP_LIFE_BUCKETS - 1]++;
 		st->life_sum_ns += life;
+		st->life_frees++;
 	}
 	a->state = AREA_LAZY;
 	if (lazy_push(m, addr))
@@ -326,17 +329,20 @@ int vmap_model__purge(struct vmap_model *m, __u64 ts, __u64 start, __u64 end, __
 	}
 	m->tot.purges++;
 	m->tot.purged_areas += npurged;
+	/* an address can be listed twice (missed events): count each area once */
 	for (size_t i = 0; i < m->nr_lazy; i++) {
 		struct area *a = find(m, m->lazy[i]);
 
-		if (a && a->state == AREA_LAZY)
+		if (a && a->state == AREA_LAZY) {
 			total += (a->size + m->o.page_size - 1) / m->o.page_size;
+			a->state = AREA_PURGING;
+		}
 	}
 	for (size_t i = 0; i < m->nr_lazy; i++) {
 		struct area *a = find(m, m->lazy[i]);
 		__u64 pages;
 
-		if (!a || a->state != AREA_LAZY)
+		if (!a || a->state != AREA_PURGING)
 			continue;
 		pages = (a->size + m->o.page_size - 1) / m->o.page_size;
 		m->sites[a->site].purged_pages += pages;

@@ -21,6 +21,7 @@
 
 #define VMAP_SIZE_BUCKETS	32	/* log2 of the area size in bytes */
 #define VMAP_LIFE_BUCKETS	48	/* log2 of the lifetime in ns */
+#define VMAP_PAGES_HIST		33	/* areas by mapped pages: 0..31, then 32 or more */
 
 struct vmap_model_opts {
 	size_t sz;
@@ -35,11 +36,13 @@ struct vmap_site_stats {
 	__u64 bytes;			/* sum of area sizes (guard page included) */
 	__u64 min_bytes, max_bytes;
 	__u64 size_hist[VMAP_SIZE_BUCKETS];
+	__u64 pages_hist[VMAP_PAGES_HIST];	/* by mapped pages (guard page excluded) */
 	__u64 ptes;			/* 4 KiB PTEs mapped: pages without the guard page */
 	__u64 huge_aligned;		/* areas aligned to the huge size (a huge mapping attempt) */
 	__u64 big_small_pages;		/* areas >= the huge size without that alignment */
 	__u64 life[VMAP_LIFE_BUCKETS];	/* alloc -> free, log2 ns */
 	__u64 life_sum_ns;
+	__u64 life_frees;		/* frees of areas allocated in the trace (with a lifetime) */
 	__u64 live_areas, live_bytes, live_ptes;	/* at the end (snapshot areas included) */
 	__u64 snapshot_areas;		/* of the live ones: from the start snapshot */
 	__u64 lazy_pages;		/* pages it freed lazily */

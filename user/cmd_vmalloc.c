@@ -203,7 +203,7 @@ static void print_text(const struct vm_cmd *c, const struct vmalloc_an *an, cons
 		human(st->min_bytes, mn, sizeof(mn));
 		human(st->max_bytes, mx, sizeof(mx));
 		human(st->live_bytes, lb, sizeof(lb));
-		dur(hist_median(st->life, VMAP_LIFE_BUCKETS, st->frees), d, sizeof(d));
+		dur(hist_median(st->life, VMAP_LIFE_BUCKETS, st->life_frees), d, sizeof(d));
 		flags_text(f, fl, sizeof(fl));
 		printf("%-44.44s %6llu %5llu %6s %6s %6llu %7llu %6s %7s %8.1f %7.2f %6llu  %s\n",
 		       vmalloc_an__site_name(an, order[i]), (unsigned long long)st->areas,
@@ -236,7 +236,7 @@ static void print_text(const struct vm_cmd *c, const struct vmalloc_an *an, cons
 			printf("  churn: %s: %.1f allocations/s, mean lifetime %.2f ms: every free "
 			       "adds to the lazy list that ends in a TLB flush IPI\n", name,
 			       secs > 0 ? st->areas / secs : 0.0,
-			       st->frees ? st->life_sum_ns / st->frees / 1e6 : 0.0);
+			       st->life_frees ? st->life_sum_ns / st->life_frees / 1e6 : 0.0);
 		if (f & VMF_NOT_HUGE)
 			printf("  4k-not-huge: %s: %llu areas >= 2 MiB without 2 MiB alignment: mapped "
 			       "with 4 KiB pages; vmalloc_huge()/kvmalloc() would use 2 MiB pages\n",
@@ -295,7 +295,7 @@ static void print_json(const struct vm_cmd *c, const struct vmalloc_an *an, cons
 		       (unsigned long long)st->snapshot_areas, (unsigned long long)st->lazy_pages,
 		       (unsigned long long)st->purged_pages, st->purge_share,
 		       (unsigned long long)st->backing_pages,
-		       (unsigned long long)(st->frees ? st->life_sum_ns / st->frees : 0),
+		       (unsigned long long)(st->life_frees ? st->life_sum_ns / st->life_frees : 0),
 		       secs > 0 ? (st->areas + st->frees) / secs : 0.0, ex ? ex->stack_id : -1);
 		printf("%s%s%s%s]", f & VMF_SMALL ? "\"small\"" : "",
 		       f & VMF_CHURN ? (f & VMF_SMALL ? ",\"churn\"" : "\"churn\"") : "",

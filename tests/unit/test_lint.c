@@ -187,8 +187,9 @@ static struct kmt_event vmap(__u64 size, __u32 ctx)
 {
 	struct kmt_event e = base(KMT_EV_VMAP_ALLOC, 0, ctx);
 
-	e.ptr = 0xffffc90000000000ull + ++g_ptr * 0x10000;
-	e.size = size;
+	e.ptr = 0xffffc90000000000ull + ++g_ptr * 0x100000;
+	/* 64 pages more: not a small area (vmalloc-small is tested on its own) */
+	e.size = size + 64 * 4096;
 	e.size2 = 1;
 	return e;
 }
@@ -304,6 +305,49 @@ static const char *sev_of(const struct lint_finding *f)
 
 /* ---- the rule table ---- */
 
+/* The vmalloc analysis' flags as lint findings, named by the area's call site. */
+TEST(lint_vmalloc_rules)
+{
+	struct lint_env env = mkenv();
+	struct kmt_event ev[40];
+	struct lint *l;
+	size_t n = 0;
+	const struct lint_finding *f;
+	size_t nf;
+
+	/* 20 one-page areas (2 pages with the guard), each freed 1 ms later: small and churn */
+	for (int i = 0; i < 20; i++) {
+		struct kmt_event a = base(KMT_EV_VMAP_ALLOC, 0, C_PROC), fr;
+
+		a.ts = 1000000 + i * 1000000ull;
+		a.ptr = 0xffffc90001000000ull + i * 0x10000;
+		a.size = 2 * 4096;
+		a.size2 = 4096;
+		fr = a;
+		fr.type = KMT_EV_VMAP_FREE;
+		fr.ts = a.ts + 500000;
+		fr.size = 2;
+		fr.size2 = 32768;
+		ev[n++] = a;
+		ev[n++] = fr;
+	}
+	l = lint__new(&env, NULL, 0, NULL, NULL);
+	ASSERT_TRUE(l != NULL);
+	for (size_t i = 0; i < n; i++)
+		lint__event(l, &ev[i]);
+	lint__finish(l);
+	f = lint__findings(l, &nf);
+	/* 20 areas in 19.5 ms: > 10/s, mean life 0.5 ms, >= 10 of each: churn (warning) first */
+	ASSERT_EQ(nf, 2);
+	ASSERT_STREQ(lint_rules[f[0].rule].id, "vmalloc-churn");
+	ASSERT_EQ(f[0].count, 20);
+	ASSERT_STREQ(lint_rules[f[1].rule].id, "vmalloc-small");
+	ASSERT_EQ(f[1].count, 20);
+	ASSERT_CONTAINS(f[1].site, "record with -g");	/* no stack: named by its task */
+	ASSERT_EQ(lint__count(l, LINT_ERROR), 0);
+	lint__free(l);
+}
+
 TEST(lint_rule_table)
 {
 	static const struct { const char *id, *sev; } want[LINT_NR_RULES] = {
@@ -323,6 +367,9 @@ TEST(lint_rule_table)
 		[LINT_ATOMIC_WHERE_SLEEPABLE] = { "atomic-where-sleepable", "info" },
 		[LINT_GFP_DMA] = { "gfp-dma", "info" },
 		[LINT_EXPLICIT_NOFS_NOIO] = { "explicit-nofs-noio", "info" },
+		[LINT_VMALLOC_SMALL] = { "vmalloc-small", "info" },
+		[LINT_VMALLOC_CHURN] = { "vmalloc-churn", "warning" },
+		[LINT_VMALLOC_NOT_HUGE] = { "vmalloc-4k-not-huge", "info" },
 	};
 
 	for (int i = 0; i < LINT_NR_RULES; i++) {
