@@ -199,6 +199,11 @@ const struct vmap_model *vmalloc_an__model(const struct vmalloc_an *a)
 	return a->m;
 }
 
+const struct kmt_defs *vmalloc_an__defs(const struct vmalloc_an *a)
+{
+	return a->defs;
+}
+
 __u32 vmalloc_an__nr_sites(const struct vmalloc_an *a)
 {
 	return a->nr;

@@ -39,6 +39,7 @@ void vmalloc_an__event(struct vmalloc_an *a, const struct kmt_event *e);
 void vmalloc_an__finish(struct vmalloc_an *a);
 
 const struct vmap_model *vmalloc_an__model(const struct vmalloc_an *a);
+const struct kmt_defs *vmalloc_an__defs(const struct vmalloc_an *a);
 __u32 vmalloc_an__nr_sites(const struct vmalloc_an *a);
 const char *vmalloc_an__site_name(const struct vmalloc_an *a, __u32 site);
 /* The first allocation of the site (stack_id included), or NULL (snapshot-only sites). */

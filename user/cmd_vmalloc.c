@@ -7,6 +7,7 @@
 #include <string.h>
 #include "commands.h"
 #include "defs.h"
+#include "frames.h"
 #include "jsonout.h"
 #include "sysinfo.h"
 #include "tracemeta.h"
@@ -248,6 +249,20 @@ static void print_text(const struct vm_cmd *c, const struct vmalloc_an *an, cons
 	}
 }
 
+/* The example area's raw stack, symbolised, as JSON strings. */
+static void print_stack(const struct vmalloc_an *an, const struct kmt_event *ex)
+{
+	const struct kmt_defs *d = vmalloc_an__defs(an);
+	const struct kmt_stack *st = ex && ex->stack_id >= 0 ? kmt_defs__stack(d, ex->stack_id) : NULL;
+	char buf[200];
+
+	for (__u32 i = 0; st && i < st->nr; i++) {
+		frames__sym_name(d, st->ips[i], buf, sizeof(buf));
+		printf("%s", i ? "," : "");
+		json_print_string(stdout, buf);
+	}
+}
+
 static void print_json(const struct vm_cmd *c, const struct vmalloc_an *an, const __u32 *order,
 		       __u32 n, __u32 page_size)
 {
@@ -306,7 +321,15 @@ static void print_json(const struct vm_cmd *c, const struct vmalloc_an *an, cons
 			if (st->size_hist[b])
 				printf("%s\"%llu\":%llu", k++ ? "," : "", 1ull << b,
 				       (unsigned long long)st->size_hist[b]);
-		printf("}}");
+		/* lifetimes: bucket b holds [2^b, 2^(b+1)) ns */
+		printf("},\"life_hist_ns\":{");
+		for (unsigned int b = 0, k = 0; b < VMAP_LIFE_BUCKETS; b++)
+			if (st->life[b])
+				printf("%s\"%llu\":%llu", k++ ? "," : "", 1ull << b,
+				       (unsigned long long)st->life[b]);
+		printf("},\"stack\":[");
+		print_stack(an, ex);
+		printf("]}");
 	}
 	for (__u32 i = 0; i < n; i++)
 		live_ptes += vmap_model__site(m, order[i])->live_ptes;
