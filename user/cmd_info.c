@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "event.h"
 #include "trace.h"
+#include "sysinfo.h"
 #include "tracemeta.h"
 
 struct info {
@@ -18,7 +19,43 @@ struct info {
 	__u64 recursion_misses;	/* summed over programs */
 	char misses_by_prog[512];
 	char errors[1024];	/* KMT_META_ERRORS: problems met while recording or importing */
+	__u64 alloc_pages, free_pages;	/* pages in mm_page_alloc / mm_page_free events */
+	bool have_vmstat;
+	__u64 pgalloc, pgfree;		/* /proc/vmstat deltas, end - start */
+	struct trace_coverage cov;
 };
+
+/* pgalloc_* summed, and pgfree, of a /proc/vmstat text */
+static void vmstat_pages(const char *text, __u64 *alloc, __u64 *freed)
+{
+	*alloc = *freed = 0;
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char name[64];
+		unsigned long long v;
+
+		if (sscanf(p, "%63s %llu", name, &v) != 2)
+			continue;
+		if (!strncmp(name, "pgalloc_", 8))
+			*alloc += v;
+		else if (!strcmp(name, "pgfree"))
+			*freed = v;
+	}
+}
+
+static void vmstat_deltas(const struct trace_reader *r, struct info *in)
+{
+	const char *a = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_VMSTAT, &(size_t){ 0 });
+	const char *b = tracemeta__snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_VMSTAT, &(size_t){ 0 });
+	__u64 a0, f0, a1, f1;
+
+	if (!a || !b)
+		return;
+	vmstat_pages(a, &a0, &f0);
+	vmstat_pages(b, &a1, &f1);
+	in->have_vmstat = a1 >= a0 && f1 >= f0;
+	in->pgalloc = a1 - a0;
+	in->pgfree = f1 - f0;
+}
 
 static int scan(struct trace_reader *r, struct info *in)
 {
@@ -30,6 +67,10 @@ static int scan(struct trace_reader *r, struct info *in)
 	while ((n = trace_reader__next(r, &e)) > 0) {
 		if (e.type < KMT_EV_MAX)
 			in->count[e.type]++;
+		if (e.type == KMT_EV_PAGE_ALLOC && e.ptr != ~0ull && e.order >= 0 && e.order < 32)
+			in->alloc_pages += 1ull << e.order;
+		else if (e.type == KMT_EV_PAGE_FREE && e.order >= 0 && e.order < 32)
+			in->free_pages += 1ull << e.order;
 		if (!in->events++ || e.ts < in->t_first)
 			in->t_first = e.ts;
 		if (e.ts > in->t_last)
@@ -57,6 +98,8 @@ static int scan(struct trace_reader *r, struct info *in)
 				 (unsigned long long)ps.recursion_misses);
 		}
 	}
+	vmstat_deltas(r, in);
+	trace_coverage(r, &in->cov);
 	tracemeta__text(r, KMT_META_CMDLINE, in->cmdline, sizeof(in->cmdline));
 	tracemeta__text(r, KMT_META_FILTER, in->filter, sizeof(in->filter));
 	tracemeta__text(r, KMT_META_ERRORS, in->errors, sizeof(in->errors));
@@ -119,6 +162,22 @@ static void print_plain(const struct trace_reader *r, const struct tracemeta *m,
 		       (unsigned long long)m->counters.stack_lookup_fail,
 		       (unsigned long long)m->counters.bad_records,
 		       (unsigned long long)m->counters.pc_unknown);
+	{
+		char buf[600];
+
+		trace_coverage_text(&in->cov, buf, sizeof(buf));
+		printf("coverage:     %s\n", buf);
+	}
+	if (in->have_vmstat)
+		printf("vmstat:       pgalloc +%llu pages, pgfree +%llu over the recording; the events "
+		       "show %llu pages allocated (%.1f %%) and %llu freed (%.1f %%)%s\n",
+		       (unsigned long long)in->pgalloc, (unsigned long long)in->pgfree,
+		       (unsigned long long)in->alloc_pages,
+		       in->pgalloc ? 100.0 * in->alloc_pages / in->pgalloc : 0.0,
+		       (unsigned long long)in->free_pages,
+		       in->pgfree ? 100.0 * in->free_pages / in->pgfree : 0.0,
+		       in->filter[0] ? " (filtered recording: the events are a subset)" :
+		       " (the bulk allocator, alloc_pages_bulk, has no tracepoint)");
 	for (const char *l = in->errors; *l;) {
 		const char *nl = strchr(l, ';');
 		int len = nl ? (int)(nl - l) : (int)strlen(l);
@@ -172,6 +231,20 @@ static void print_json(const struct trace_reader *r, const struct tracemeta *m,
 		       (unsigned long long)m->counters.bad_records,
 		       (unsigned long long)m->counters.pc_unknown,
 		       (unsigned long long)m->counters.filtered);
+	if (in->cov.known) {
+		unsigned long long e = 0, w = 0;
+
+		for (int t = 1; t < KMT_EV_MAX; t++) {
+			e += in->cov.emitted[t];
+			w += in->cov.written[t];
+		}
+		printf(",\"coverage\":{\"emitted\":%llu,\"written\":%llu}", e, w);
+	}
+	if (in->have_vmstat)
+		printf(",\"vmstat\":{\"pgalloc\":%llu,\"pgfree\":%llu,\"event_alloc_pages\":%llu,"
+		       "\"event_free_pages\":%llu}", (unsigned long long)in->pgalloc,
+		       (unsigned long long)in->pgfree, (unsigned long long)in->alloc_pages,
+		       (unsigned long long)in->free_pages);
 	printf("}\n");
 }
 

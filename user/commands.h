@@ -21,4 +21,17 @@ struct trace_reader *open_trace(const char *cmd, const char *path);
 /* Warns about truncation, corruption and recorded losses (after a full pass). */
 void report_trace_health(const char *cmd, const char *path, const struct trace_reader *r);
 
+/*
+ * What share of the events the kernel emitted the trace holds, per event type:
+ * emitted = counted by the programs (seen) + skipped by recursion (per program).
+ */
+struct trace_coverage {
+	int known;			/* 0: no end counters (recording did not finish) */
+	unsigned long long emitted[32];
+	unsigned long long written[32];
+};
+int trace_coverage(const struct trace_reader *r, struct trace_coverage *c);
+/* "captured 100 % of the 12345 events the kernel emitted" or per class below 100 %. */
+void trace_coverage_text(const struct trace_coverage *c, char *buf, size_t len);
+
 #endif /* __KMT_COMMANDS_H */
