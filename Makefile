@@ -33,7 +33,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .SECONDARY:
-.PHONY: vmdeps all clean test unit static vmlinux deps bench format demo vmtest
+.PHONY: vmdeps all clean test unit static vmlinux deps bench format demo vmtest fuzz
 all: kmmtrace
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/tests/live:
@@ -68,6 +68,39 @@ $(OUTPUT)/kmt-tests: $(TEST_OBJS) $(LIB_OBJS)
 
 test: kmmtrace $(OUTPUT)/kmt-tests
 	KMMTRACE=$(CURDIR)/kmmtrace WORKLOAD=$(CURDIR)/$(OUTPUT)/kmt-tests $(OUTPUT)/kmt-tests $(T)
+
+# libFuzzer harnesses (tests/fuzz/README.md): every library object again with clang,
+# ASan and UBSan into $(OUTPUT)/fuzz/, the trace seeds generated there, then each
+# harness for FUZZ_SECONDS; fails when any harness found a crash, leak, timeout or OOM.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_HARNESSES := fuzz_trace fuzz_import fuzz_text
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wno-unused-parameter \
+	       -Wno-missing-field-initializers -D_GNU_SOURCE -I$(OUTPUT) -Iuser -Ibpf -Imodel \
+	       -Ianalysis -DFUZZ_DATA_DIR='"$(CURDIR)/tests/data"'
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS))
+FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_HARNESSES))
+
+$(FUZZ_DIR)/obj/%.o: %.c $(HDRS) $(SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_OBJS) $(LIBS) -o $@
+
+$(FUZZ_DIR)/gen-seeds: tests/fuzz/gen_seeds.c $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $< $(FUZZ_LIB_OBJS) $(LIBS) -o $@
+
+fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/gen-seeds
+	$(Q)rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds/fuzz_trace $(FUZZ_DIR)/seeds/fuzz_text
+	$(Q)$(FUZZ_DIR)/gen-seeds $(FUZZ_DIR)/seeds/fuzz_trace $(FUZZ_DIR)/seeds/fuzz_text tests/data \
+		$(wildcard tests/data/import/*.txt)
+	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp && mv $(VMLINUX).tmp $(VMLINUX)

@@ -749,7 +749,8 @@ void lint__finish(struct lint *l)
 			l->supp[f->suppressed_by].used++;
 	}
 	l->finished = true;
-	qsort(l->f, l->nr_f, sizeof(*l->f), by_severity_count);
+	if (l->nr_f)
+		qsort(l->f, l->nr_f, sizeof(*l->f), by_severity_count);
 	free(l->fkeys);
 	free(l->fidx);
 	l->fkeys = NULL;

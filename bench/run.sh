@@ -17,7 +17,11 @@
 # 4. `ls -R /usr` (the issue's "ls -R-style churn"): wall time untraced, under
 #    kmmtrace and under perf, median of per-round ratios.
 #
-# Needs root. Tunables: ROUNDS (default 15), SECONDS_PER_RUN (default 1).
+# 5. Memory bounds (bench/memory.sh): collector RSS over a long loaded recording,
+#    report/replay peak RSS against recording length.
+#
+# Needs root. Tunables: ROUNDS (default 15), SECONDS_PER_RUN (default 1),
+# MEM_SECONDS (default 120).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 K=$PWD/kmmtrace
@@ -147,3 +151,5 @@ if [ $have_perf = 1 ]; then
 		printf "kmmtrace report:              %d events in %.2f s, %.0f MB peak (slab model included)\n", ke, kt, km / 1024
 		printf "ratio: %.1fx less time, %.1fx less memory\n", pt / kt, pm / km }'
 fi
+
+bench/memory.sh

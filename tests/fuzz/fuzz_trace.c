@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Fuzz harness: the input is a trace file (docs/FORMAT.md). It is opened with
+ * the trace reader, every event is read (up to FUZZ_MAX_EVENTS), every META
+ * item goes through tracemeta and the META decoders of sysinfo, and the
+ * analyses that consume a trace run on it: the lint engine and the vmalloc
+ * analysis on the events read, then, when the whole trace is that short,
+ * report__run and replay__run (each reads the trace again).
+ *
+ * So that mutations reach the decoders rather than die on a CRC, the harness
+ * rewrites the header and payload CRCs of every frame it can find before
+ * writing the file, unless bit 0 of byte 20 of the file header (reserved,
+ * ignored by readers) is set: those inputs test the CRC checks themselves.
+ */
+#include <errno.h>
+#include <zlib.h>
+#include "fuzz.h"
+#include "codec.h"
+#include "context.h"
+#include "defs.h"
+#include "frames.h"
+#include "lint.h"
+#include "replay.h"
+#include "report.h"
+#include "slab.h"
+#include "svgplot.h"
+#include "sysinfo.h"
+#include "trace.h"
+#include "tracemeta.h"
+#include "vmalloc.h"
+
+#define FUZZ_MAX_EVENTS		20000
+/* The replay's model takes a byte per page of every zone: larger layouts are skipped. */
+#define FUZZ_MAX_ZONE_PAGES	(1ull << 22)
+
+static void fix_crcs(uint8_t *p, size_t n)
+{
+	size_t off;
+	__u32 hsz;
+
+	if (n < KMT_FILE_HDR_SIZE || memcmp(p, KMT_FILE_MAGIC, 8) || (p[20] & 1))
+		return;
+	hsz = kmt_le32(p + 12);
+	if (hsz < KMT_FILE_HDR_SIZE || hsz > n)
+		return;
+	for (off = hsz; off + KMT_FRAME_HDR_SIZE <= n;) {
+		__u16 fhs;
+		__u32 stored;
+
+		if (kmt_le32(p + off) != KMT_FRAME_SYNC) {
+			off++;
+			continue;
+		}
+		fhs = kmt_le16(p + off + 6);
+		stored = kmt_le32(p + off + 8);
+		if (fhs >= KMT_FRAME_HDR_SIZE && fhs <= KMT_FRAME_HDR_MAX &&
+		    off + fhs + (__u64)stored <= n) {
+			kmt_put_le32(p + off + 28, kmt_crc32(p + off + fhs, stored));
+			kmt_put_le32(p + off + 60, kmt_crc32(p + off, 60));
+			off += fhs + (size_t)stored;
+		} else {
+			kmt_put_le32(p + off + 60, kmt_crc32(p + off, 60));
+			off += 4;
+		}
+	}
+}
+
+static volatile __u64 sink;	/* keeps results alive */
+
+static void use_str(const char *s)
+{
+	sink += s ? strlen(s) : 0;
+}
+
+static __u64 kmalloc_max_cache(const char *slabinfo)
+{
+	__u64 best = 0;
+
+	for (const char *p = slabinfo; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char name[80];
+		__u32 nominal;
+
+		if (sscanf(p, "%79s", name) == 1 &&
+		    slab__kmalloc_name(name, &nominal) == SLAB_KM_NORMAL && nominal > best)
+			best = nominal;
+	}
+	return best;
+}
+
+/* Every snapshot through the parser its analyses use. */
+static void snapshots(const struct trace_reader *r, const struct tracemeta *m)
+{
+	const void *v;
+	__u32 vlen;
+
+	for (unsigned int i = 0; (v = trace_reader__meta(r, KMT_META_SNAPSHOT, i, &vlen)); i++) {
+		const char *name, *text;
+		size_t tlen;
+		__u8 ph;
+
+		if (sysinfo__snapshot_decode(v, vlen, &ph, &name, &text, &tlen))
+			continue;
+		if (!strcmp(name, SYSINFO_SNAP_BUDDYINFO)) {
+			struct buddy_row rows[8];
+
+			sink += parse_buddyinfo(text, rows, 8);
+		} else if (!strcmp(name, SYSINFO_SNAP_ZONEINFO)) {
+			struct kmt_zone_info z[8];
+
+			sink += parse_zoneinfo(text, z, 8);
+		} else if (!strcmp(name, SYSINFO_SNAP_PAGETYPEINFO)) {
+			struct pagetype_info pi;
+
+			sink += parse_pagetypeinfo(text, &pi);
+		} else if (!strcmp(name, SYSINFO_SNAP_SLABINFO)) {
+			struct slab_model_opts o = { .sz = sizeof(o), .page_size = 4096,
+						     .nr_cpus = m->nr_cpus };
+			struct slab_model *sm = slab_model__new(&o, NULL);
+
+			if (sm)
+				sink += slab_model__load_slabinfo(sm, text, tlen, ph & 1);
+			slab_model__free(sm);
+		}
+	}
+}
+
+/* FREEMAP and FREEMAP_TIMES items, and the orders they make per zone. */
+static void freemaps(const struct trace_reader *r, const struct tracemeta *m)
+{
+	const struct kmt_zone_info *zones;
+	const void *v;
+	__u32 vlen, zlen;
+
+	zones = trace_reader__meta(r, KMT_META_ZONES, 0, &zlen);
+	for (unsigned int i = 0; (v = trace_reader__meta(r, KMT_META_FREEMAP, i, &vlen)); i++) {
+		struct freemap fm;
+		__u8 ph;
+
+		if (freemap__decode(v, vlen, &ph, &fm))
+			continue;
+		for (__u32 z = 0; zones && z < zlen / sizeof(*zones) && z < 16; z++) {
+			__u64 counts[SYSINFO_MAX_ORDERS] = {};
+			__u64 start = zones[z].start_pfn, span = zones[z].spanned;
+
+			if (span > FUZZ_MAX_ZONE_PAGES)
+				continue;
+			freemap__to_orders(&fm, start, start + span,
+					   m->nr_page_orders < SYSINFO_MAX_ORDERS ?
+					   m->nr_page_orders : SYSINFO_MAX_ORDERS, counts);
+			sink += counts[0];
+		}
+		freemap__free(&fm);
+	}
+	for (unsigned int i = 0; (v = trace_reader__meta(r, KMT_META_FREEMAP_TIMES, i, &vlen));
+	     i++) {
+		struct freemap_read *reads;
+		size_t nr;
+		__u8 ph;
+
+		if (!freemap_times__decode(v, vlen, &ph, &reads, &nr)) {
+			sink += nr;
+			free(reads);
+		}
+	}
+}
+
+static void metadata(const struct trace_reader *r, struct tracemeta *m)
+{
+	static const char *const names[] = {
+		SYSINFO_SNAP_BUDDYINFO, SYSINFO_SNAP_PAGETYPEINFO, SYSINFO_SNAP_SLABINFO,
+		SYSINFO_SNAP_VMALLOCINFO, SYSINFO_SNAP_VMSTAT, SYSINFO_SNAP_ZONEINFO,
+		SYSINFO_SNAP_MEMINFO, SYSINFO_SNAP_EXTFRAG_INDEX, SYSINFO_SNAP_UNUSABLE_INDEX,
+	};
+	char buf[256];
+	size_t len;
+
+	tracemeta__load(r, m);
+	for (__u16 key = 0; key <= KMT_META_MAX; key++) {
+		tracemeta__text(r, key, buf, sizeof(buf));
+		use_str(buf);
+	}
+	for (int ph = 0; ph < 2; ph++)
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			use_str(tracemeta__snapshot(r, ph, names[i], &len));
+	for (int mt = -1; mt <= KMT_MAX_MIGRATETYPES; mt++)
+		use_str(tracemeta__mt_name(m, mt, buf, sizeof(buf)));
+	snapshots(r, m);
+	freemaps(r, m);
+}
+
+/* What the printing commands look up for an event. */
+static void event_lookups(const struct trace_reader *r, const struct tracemeta *m,
+			  const struct kmt_event *e, bool stack)
+{
+	const struct kmt_stack *s;
+	char buf[512];
+
+	use_str(kmt_event_type_name(e->type));
+	use_str(kmt_event_type_group(e->type));
+	tracemeta__sym_name(r, e->call_site, buf, sizeof(buf));
+	use_str(buf);
+	gfp_format(m->gfp, m->nr_gfp, e->gfp, buf, sizeof(buf));
+	use_str(buf);
+	gfp_format(m->gfp, m->nr_gfp, e->gfp, buf, 8);		/* cut short */
+	context__format(e->ctx, buf, sizeof(buf));
+	use_str(buf);
+	use_str(context__class(e->ctx));
+	use_str(tracemeta__mt_name(m, e->mt, buf, sizeof(buf)));
+	if (trace_reader__task(r, e->tid))
+		use_str(trace_reader__task(r, e->tid)->comm);
+	if (trace_reader__cache(r, e->aux))
+		use_str(trace_reader__cache(r, e->aux)->name);
+	if (!stack)
+		return;
+	s = trace_reader__stack(r, e->stack_id);
+	for (__u32 i = 0; s && i < s->nr && i < KMT_MAX_STACK_DEPTH; i++) {
+		frames__sym_name(trace_reader__defs(r), s->ips[i], buf, sizeof(buf));
+		use_str(buf);
+	}
+	frames__site(trace_reader__defs(r), e->stack_id, buf, sizeof(buf));
+	use_str(buf);
+}
+
+static void lint_results(struct lint *l)
+{
+	const struct lint_finding *f;
+	char buf[256];
+	size_t n;
+
+	f = lint__findings(l, &n);
+	for (size_t i = 0; i < n; i++) {
+		lint__gfp_name(l, f[i].example.gfp, buf, sizeof(buf));
+		use_str(buf);
+		use_str(f[i].site);
+	}
+	use_str(lint__notes(l));
+	sink += lint__count(l, LINT_INFO) + lint__stats(l)->allocs;
+}
+
+static void vmalloc_results(struct vmalloc_an *a, __u32 page_size)
+{
+	struct vmalloc_thresholds th;
+
+	vmalloc_thresholds__default(&th, page_size ? page_size : 4096);
+	for (__u32 s = 0; s < vmalloc_an__nr_sites(a); s++) {
+		use_str(vmalloc_an__site_name(a, s));
+		sink += vmalloc_an__flags(a, s, &th);
+		sink += vmap_model__site(vmalloc_an__model(a), s)->areas;
+		sink += vmalloc_an__site_example(a, s) != NULL;
+	}
+	sink += vmap_model__totals(vmalloc_an__model(a))->live_areas;
+	sink += (__u64)vmalloc_an__seconds(a);
+}
+
+static void run_report(struct trace_reader *r, __u32 h)
+{
+	static const char *const sorts[] = { "bytes_alloc", "allocs,-frag", "+lifetime,age",
+					     "live_bytes,live,cross,frees,bytes_req" };
+	struct report_opts o = { .group = h % 7, .leak_min_age = 0.5 };
+	struct report rep;
+	char why[256];
+
+	if (h & 0x100)
+		o.interval_ns = 1000000;
+	if (h & 0x200) {
+		snprintf(o.filters[0].key, sizeof(o.filters[0].key), "%s", "context");
+		snprintf(o.filters[0].value, sizeof(o.filters[0].value), "%s", "process");
+		o.nr_filters = 1;
+	}
+	if (report__run(r, &o, &rep, why, sizeof(why)) == 0) {
+		report__sort(rep.slab_groups, rep.nr_slab_groups, sorts[(h >> 4) & 3], why,
+			     sizeof(why));
+		report__sort(rep.page_groups, rep.nr_page_groups, sorts[(h >> 6) & 3], why,
+			     sizeof(why));
+		for (size_t i = 0; i < rep.nr_slab_groups; i++)
+			sink += report__life_pct(&rep.slab_groups[i], 0.5);
+	}
+	report__free(&rep);
+}
+
+static void run_replay(struct trace_reader *r, __u32 h)
+{
+	struct replay_opts o = { .pageblock_order = -1 };
+	struct replay_result res;
+	const struct kmt_zone_info *z;
+	__u64 pages = 0;
+	char why[256];
+	__u32 len;
+
+	z = trace_reader__meta(r, KMT_META_ZONES, 0, &len);
+	for (__u32 i = 0; z && i < len / sizeof(*z) && i < REPLAY_MAX_ZONES; i++)
+		pages += z[i].spanned > FUZZ_MAX_ZONE_PAGES ? FUZZ_MAX_ZONE_PAGES + 1 : z[i].spanned;
+	if (pages > FUZZ_MAX_ZONE_PAGES)
+		return;
+	if (h & 0x400)
+		o.interval_ns = 1000000;
+	if (h & 0x800)
+		o.no_pcp = true;
+	if (h & 0x1000)
+		o.pageblock_order = (h >> 13) & 15;
+	if (replay__run(r, &o, h & 0x20000, &res, why, sizeof(why)) == 0) {
+		FILE *f = fopen("/dev/null", "w");
+
+		for (int zi = 0; f && zi < res.nr_zones; zi++)
+			svgplot__replay(f, &res, zi);
+		if (f)
+			fclose(f);
+	}
+	replay_result__free(&res);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct trace_reader_stats *st;
+	struct tracemeta *m = malloc(sizeof(*m));
+	struct vmalloc_an *va = NULL;
+	struct lint *l = NULL;
+	struct trace_reader *r;
+	struct lint_env env;
+	struct kmt_event e;
+	const char *path, *slabinfo, *vmi;
+	char msg[256], *kconfig;
+	uint8_t *copy;
+	size_t n = 0, len;
+	int err = 0, ret = 0;
+	__u32 h;
+
+	copy = malloc(size ? size : 1);
+	if (!m || !copy)
+		abort();
+	memcpy(copy, data, size);
+	fix_crcs(copy, size);
+	h = (__u32)crc32(0, data, size);	/* picks the analyses' options */
+	if (fuzz_file(copy, size, &path))
+		goto out;
+	r = trace_reader__open(path, &err, msg, sizeof(msg));
+	if (!r) {
+		if (!msg[0] || err >= 0)
+			abort();	/* a refusal always says why */
+		goto out;
+	}
+	metadata(r, m);
+	kconfig = malloc(8192);
+	if (!kconfig)
+		abort();
+	tracemeta__text(r, KMT_META_KCONFIG, kconfig, 8192);
+	slabinfo = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_SLABINFO, &len);
+	env = (struct lint_env){
+		.gfp = m->gfp, .nr_gfp = m->nr_gfp, .page_size = m->page_size,
+		.nr_page_orders = m->nr_page_orders, .preempt_rt = m->preempt_rt,
+		.preempt_count = !kconfig[0] || !strstr(kconfig, "# CONFIG_PREEMPT_COUNT is not set"),
+		.kmalloc_max_cache = slabinfo ? kmalloc_max_cache(slabinfo) : 0,
+		.costly_order = 3, .defs = trace_reader__defs(r), .site_rules = true,
+	};
+	free(kconfig);
+	l = lint__new(&env, NULL, 0, NULL, NULL);
+	va = vmalloc_an__new(trace_reader__defs(r), m->page_size);
+	if (!l || !va)
+		abort();
+	vmi = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_VMALLOCINFO, &len);
+	if (vmi)
+		vmalloc_an__preload(va, vmi);
+	while (n < FUZZ_MAX_EVENTS && (ret = trace_reader__next(r, &e)) > 0) {
+		event_lookups(r, m, &e, n < 200);
+		lint__event(l, &e);
+		vmalloc_an__event(va, &e);
+		n++;
+	}
+	lint__finish(l);
+	lint_results(l);
+	vmalloc_an__finish(va);
+	vmalloc_results(va, m->page_size);
+	st = trace_reader__stats(r);
+	sink += st->events + st->bad_frames + st->truncated;
+	if (ret == 0 && n < FUZZ_MAX_EVENTS) {	/* the whole trace was read: it is short */
+		run_report(r, h);
+		run_replay(r, h);
+		trace_reader__rewind(r);
+		if (trace_reader__next(r, &e) > 0)
+			sink += e.ts;
+	}
+	trace_reader__free(r);
+out:
+	lint__free(l);
+	vmalloc_an__free(va);
+	free(copy);
+	free(m);
+	return 0;
+}
