@@ -280,8 +280,10 @@ const struct blame_site *blame__sites(struct blame *b, size_t *n)
 	*n = 0;
 	if (!copy)
 		return NULL;
-	memcpy(copy, b->sites, b->nr_sites * sizeof(*copy));
-	qsort(copy, b->nr_sites, sizeof(*copy), by_blame);
+	if (b->nr_sites) {
+		memcpy(copy, b->sites, b->nr_sites * sizeof(*copy));
+		qsort(copy, b->nr_sites, sizeof(*copy), by_blame);
+	}
 	free(b->sorted);
 	b->sorted = copy;
 	*n = b->nr_sites;

@@ -764,8 +764,10 @@ static void slab_results(struct run *run)
 		tracemeta__sym_name(run->r, a->st.call_site, a->site, sizeof(a->site));
 		rep->nr_advice++;
 	}
-	qsort(rep->caches, rep->nr_caches, sizeof(*rep->caches), by_mem);
-	qsort(rep->advice, rep->nr_advice, sizeof(*rep->advice), by_saving);
+	if (rep->nr_caches)
+		qsort(rep->caches, rep->nr_caches, sizeof(*rep->caches), by_mem);
+	if (rep->nr_advice)
+		qsort(rep->advice, rep->nr_advice, sizeof(*rep->advice), by_saving);
 }
 
 static void slab_sample(struct run *run, __u64 t)
@@ -972,6 +974,7 @@ int report__sort(struct report_group_stat *g, size_t n, const char *keys, char *
 		spec.by[spec.nr] = k;
 		spec.sign[spec.nr++] = sign;
 	}
-	qsort_r(g, n, sizeof(*g), cmp_groups, &spec);
+	if (n)
+		qsort_r(g, n, sizeof(*g), cmp_groups, &spec);
 	return 0;
 }

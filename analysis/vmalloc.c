@@ -31,6 +31,7 @@ struct vmalloc_an {
 	/* the last area allocated on each CPU, and how many of its pages are still to come */
 	struct { __u32 tid; __u32 site; __u64 ts; __u64 left; bool valid; } last[CPU_SLOTS];
 	__u64 t_first, t_last;
+	__u64 hashed;		/* snapshot areas whose address was hashed */
 };
 
 struct vmalloc_an *vmalloc_an__new(const struct kmt_defs *defs, __u32 page_size)
@@ -125,6 +126,13 @@ int vmalloc_an__preload(struct vmalloc_an *a, const char *text)
 		p = eol ? eol + 1 : NULL;
 		if (!vmap__parse_vmallocinfo_line(line, &addr, &size, caller, sizeof(caller)))
 			continue;
+		/*
+		 * /proc/vmallocinfo prints %pK: hashed unless kptr_restrict allows
+		 * real addresses. A hashed area cannot be matched with its free:
+		 * give it a key of its own outside the kernel's address space.
+		 */
+		if (addr < 0xffff000000000000ull)
+			addr = (1ull << 62) + ++a->hashed;
 		/* "unpurged vm_area": lazily freed before the trace, waiting for a purge */
 		s = site_idx(a, strcmp(caller, "unpurged") ? caller : "(lazily freed before the trace)");
 		if (s >= 0 && !vmap_model__preexisting(a->m, addr, size, s, !strcmp(caller, "unpurged")))
@@ -192,6 +200,11 @@ void vmalloc_an__event(struct vmalloc_an *a, const struct kmt_event *e)
 void vmalloc_an__finish(struct vmalloc_an *a)
 {
 	vmap_model__finish(a->m);
+}
+
+__u64 vmalloc_an__hashed_snapshot_areas(const struct vmalloc_an *a)
+{
+	return a->hashed;
 }
 
 const struct vmap_model *vmalloc_an__model(const struct vmalloc_an *a)

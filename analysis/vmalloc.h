@@ -37,6 +37,8 @@ int vmalloc_an__preload(struct vmalloc_an *a, const char *vmallocinfo);
 /* Any event: the vmalloc ones and the page allocations that back a new area. */
 void vmalloc_an__event(struct vmalloc_an *a, const struct kmt_event *e);
 void vmalloc_an__finish(struct vmalloc_an *a);
+/* Start-snapshot areas whose addresses the kernel hashed (%pK): never matched with a free. */
+__u64 vmalloc_an__hashed_snapshot_areas(const struct vmalloc_an *a);
 
 const struct vmap_model *vmalloc_an__model(const struct vmalloc_an *a);
 const struct kmt_defs *vmalloc_an__defs(const struct vmalloc_an *a);

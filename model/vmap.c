@@ -455,8 +455,9 @@ bool vmap__parse_vmallocinfo_line(const char *line, __u64 *addr, __u64 *size, ch
 	char c[200];
 	int k;
 
+	/* with %pK hashing (kptr_restrict) the two ends are unrelated hashes: trust size */
 	k = sscanf(line, "0x%llx-0x%llx %llu %199s", &s, &e, &sz, c);
-	if (k < 3 || e <= s)
+	if (k < 3 || (!sz && e <= s))
 		return false;
 	*addr = s;
 	*size = sz ? sz : e - s;

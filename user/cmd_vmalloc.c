@@ -184,6 +184,11 @@ static void print_text(const struct vm_cmd *c, const struct vmalloc_an *an, cons
 	printf("  live at the end: %llu areas, %s bytes (%llu from the start snapshot); frees of "
 	       "areas never seen: %llu\n", (unsigned long long)t->live_areas, a,
 	       (unsigned long long)t->snapshot_areas, (unsigned long long)t->frees_unknown);
+	if (vmalloc_an__hashed_snapshot_areas(an))
+		printf("  (the kernel hashed /proc/vmallocinfo's addresses: the %llu areas from before "
+		       "the trace cannot be matched with their frees and count as live; frees of "
+		       "them are the frees of areas never seen)\n",
+		       (unsigned long long)vmalloc_an__hashed_snapshot_areas(an));
 	if (t->vend > t->vstart) {
 		human(t->va_free_bytes, a, sizeof(a));
 		human(t->va_largest_gap, b, sizeof(b));
@@ -275,7 +280,7 @@ static void print_json(const struct vm_cmd *c, const struct vmalloc_an *an, cons
 	       "\"frees_unknown\":%llu,\"purges\":%llu,\"empty_purges\":%llu,\"purged_areas\":%llu,"
 	       "\"purged_areas_model\":%llu,\"purged_pages\":%llu,\"lazy_pages\":%llu,"
 	       "\"kernel_nr_lazy\":%llu,\"nr_lazy_max\":%llu,\"live_areas\":%llu,\"live_bytes\":%llu,"
-	       "\"snapshot_areas\":%llu,\"va\":{\"start\":%llu,\"end\":%llu,\"free\":%llu,"
+	       "\"snapshot_areas\":%llu,\"snapshot_hashed\":%llu,\"va\":{\"start\":%llu,\"end\":%llu,\"free\":%llu,"
 	       "\"largest_gap\":%llu,\"gaps\":%llu},\"sites\":[",
 	       secs, (unsigned long long)t->allocs, (unsigned long long)t->failed,
 	       (unsigned long long)t->frees, (unsigned long long)t->frees_unknown,
@@ -284,7 +289,8 @@ static void print_json(const struct vm_cmd *c, const struct vmalloc_an *an, cons
 	       (unsigned long long)t->purged_pages, (unsigned long long)t->lazy_pages,
 	       (unsigned long long)t->kernel_nr_lazy, (unsigned long long)t->nr_lazy_max,
 	       (unsigned long long)t->live_areas, (unsigned long long)t->live_bytes,
-	       (unsigned long long)t->snapshot_areas, (unsigned long long)t->vstart,
+	       (unsigned long long)t->snapshot_areas,
+	       (unsigned long long)vmalloc_an__hashed_snapshot_areas(an), (unsigned long long)t->vstart,
 	       (unsigned long long)t->vend, (unsigned long long)t->va_free_bytes,
 	       (unsigned long long)t->va_largest_gap, (unsigned long long)t->va_gaps);
 	for (__u32 i = 0; i < n && (!c->lines || i < (__u32)c->lines); i++) {

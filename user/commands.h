@@ -14,6 +14,7 @@ int cmd_import(int argc, char **argv);
 int cmd_workload(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_vmalloc(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 struct trace_reader;
 /* Opens a trace for command cmd; prints the reason and returns NULL on failure. */

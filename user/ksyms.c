@@ -151,7 +151,8 @@ static int parse_all(char *text, size_t len, struct ksym **syms, size_t *nr)
 		free(s);
 		return -EPERM;
 	}
-	qsort(s, n, sizeof(*s), ksym_cmp);
+	if (n)
+		qsort(s, n, sizeof(*s), ksym_cmp);
 	*syms = s;
 	*nr = n;
 	return 0;

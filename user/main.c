@@ -22,6 +22,7 @@ static const struct cmd cmds[] = {
 	{ "lint", cmd_lint, "GFP misuse: sleeping allocations in atomic context, and more" },
 	{ "vmalloc", cmd_vmalloc, "vmap areas by call site: sizes, churn, lazy purges, TLB cost" },
 	{ "replay", cmd_replay, "replay page events through a buddy model: fragmentation" },
+	{ "export", cmd_export, "rewrite a trace, --redact: kernel addresses permuted for sharing" },
 	{ "workload", cmd_workload, "run a built-in deterministic allocation workload" },
 	{ "help", cmd_help, "this help" },
 	{ "version", cmd_version, "print the version" },

@@ -31,7 +31,7 @@
 
 #define FUZZ_MAX_EVENTS		20000
 /* The replay's model takes a byte per page of every zone: larger layouts are skipped. */
-#define FUZZ_MAX_ZONE_PAGES	(1ull << 22)
+#define FUZZ_MAX_ZONE_PAGES	(1ull << 18)
 
 static void fix_crcs(uint8_t *p, size_t n)
 {

@@ -81,25 +81,25 @@ static void snapshot(struct trace_writer *w, __u8 phase, const char *name, const
 	free(v);
 }
 
-/* Three small zones: 128 Ki pages in all, so the replay's model stays small. */
+/* Three small zones: 16 Ki pages in all, so the replay's model stays small. */
 static const struct kmt_zone_info zones[] = {
-	{ 0, "DMA", 0, 4096, 3999, 3840 },
-	{ 0, "DMA32", 4096, 61440, 61440, 60000 },
-	{ 0, "Normal", 65536, 65536, 65536, 64000 },
+	{ 0, "DMA", 0, 1024, 999, 960 },
+	{ 0, "DMA32", 1024, 7168, 7168, 7000 },
+	{ 0, "Normal", 8192, 8192, 8192, 8000 },
 };
 
 static const char buddyinfo[] =
-	"Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3\n"
-	"Node 0, zone    DMA32      1      1      4      2      5      4      3      3      4      2     40\n"
-	"Node 0, zone   Normal     36     80     20     28      2      3      4      2      9      3     21\n";
+	"Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      0\n"
+	"Node 0, zone    DMA32      1      1      4      2      5      4      3      3      4      2      4\n"
+	"Node 0, zone   Normal     36     80     20     28      2      3      4      2      9      3      2\n";
 
 static const char zoneinfo[] =
-	"Node 0, zone      DMA\n  pages free     3840\n        min      11\n        spanned  4096\n"
-	"        present  3999\n        managed  3840\n  start_pfn:           0\n"
-	"Node 0, zone    DMA32\n  pages free     40000\n        spanned  61440\n"
-	"        present  61440\n        managed  60000\n  start_pfn:           4096\n"
-	"Node 0, zone   Normal\n  pages free     30000\n        spanned  65536\n"
-	"        present  65536\n        managed  64000\n  start_pfn:           65536\n"
+	"Node 0, zone      DMA\n  pages free     768\n        min      11\n        spanned  1024\n"
+	"        present  999\n        managed  960\n  start_pfn:           0\n"
+	"Node 0, zone    DMA32\n  pages free     5000\n        spanned  7168\n"
+	"        present  7168\n        managed  7000\n  start_pfn:           1024\n"
+	"Node 0, zone   Normal\n  pages free     3000\n        spanned  8192\n"
+	"        present  8192\n        managed  8000\n  start_pfn:           8192\n"
 	"Node 0, zone  Movable\n  pages free     0\n        spanned  0\n        present  0\n";
 
 static const char slabinfo[] =
@@ -132,16 +132,16 @@ static void freemap_meta(struct trace_writer *w, __u8 phase, __u64 shift)
 {
 	struct freemap fm = {};
 	struct freemap_read rd[2] = {
-		{ 0, 65536, 1000, 2000 }, { 65536, 65536, 2000, 3500 },
+		{ 0, 8192, 1000, 2000 }, { 8192, 8192, 2000, 3500 },
 	};
 	__u8 tv[8 + sizeof(rd)] = { phase };
 	void *v;
 	size_t len;
 
-	freemap__add(&fm, 1024 + shift, 3072);
-	freemap__add(&fm, 8192, 40000);
-	freemap__add(&fm, 70000 + shift, 513);
-	freemap__add(&fm, 100000, 30000);
+	freemap__add(&fm, 256 + shift, 768);
+	freemap__add(&fm, 2048, 5000);
+	freemap__add(&fm, 9000 + shift, 513);
+	freemap__add(&fm, 12000, 3000);
 	check(freemap__encode(&fm, phase, &v, &len), "freemap__encode");
 	meta(w, KMT_META_FREEMAP, v, len);
 	free(v);
@@ -289,7 +289,7 @@ static const __u32 ctxs[] = { 0xc0000000u, 0xc0000001u, 0xc0000100u, 0xc0010000u
 static void events(struct trace_writer *w, int n, __u64 seed)
 {
 	static const __u32 gfps[] = { 0xcc0, 0x820, 0x2800, 0x100cca, 0x400dc0, 0x8c40, 0 };
-	__u64 ts = 1000, live[64] = { 0 }, pfn = 70000, va = 0xffffc90000020000ull;
+	__u64 ts = 1000, live[64] = { 0 }, pfn = 9000, va = 0xffffc90000020000ull;
 	int nlive = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -340,13 +340,13 @@ static void events(struct trace_writer *w, int n, __u64 seed)
 			e.mt = (r >> 13) % 3;
 			break;
 		case KMT_EV_PAGE_ALLOC_ZONE_LOCKED:
-			e.ptr = 8192 + (r >> 5) % 4000;
+			e.ptr = 2048 + (r >> 5) % 4000;
 			e.order = (r >> 9) % 3;
 			e.mt = 1;
 			e.arg = (r >> 11) & 1;
 			break;
 		case KMT_EV_PAGE_ALLOC_EXTFRAG:
-			e.ptr = 100000 + (r >> 5) % 20000;
+			e.ptr = 12000 + (r >> 5) % 3000;
 			e.aux = 1;
 			e.order = 0;
 			e.mt = 0;
@@ -452,7 +452,8 @@ static void imported(const char *dir, const char *txt)
 	__u64 lineno = 0;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "%s/import-%.*s.kmt", dir, (int)strcspn(base, "."), base);
+	snprintf(path, sizeof(path), "%s/import-%.*s.kmt", dir,
+		 (int)(strstr(base, ".txt") ? strstr(base, ".txt") - base : (long)strlen(base)), base);
 	text = slurp(".", txt, NULL);
 	w = trace_writer__open(path, &o, &err);
 	check(w ? 0 : err, path);
