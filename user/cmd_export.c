@@ -15,6 +15,8 @@
  * permuted the same way (its phys= fields removed).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +24,11 @@
 #include <sys/random.h>
 #include "commands.h"
 #include "defs.h"
+#include "export_fmt.h"
 #include "hash.h"
 #include "sysinfo.h"
 #include "trace.h"
+#include "tracemeta.h"
 
 #define LOW_BITS	21
 #define MID_BITS	26	/* bits 21..46: what varies between kernel addresses */
@@ -42,15 +46,26 @@ struct export {
 
 static const char export_usage[] =
 	"usage: kmmtrace export [--redact [--key HEX]] -o OUT FILE\n"
+	"       kmmtrace export --format folded|pprof|json|csv [-o OUT] [--count] [-i MS] FILE\n"
 	"\n"
-	"Rewrite a trace. With --redact every kernel address in it (objects, call sites,\n"
+	"--format folded: allocations by stack as \"root;...;leaf WEIGHT\" lines for\n"
+	"flamegraph.pl, speedscope or inferno, weighted by bytes (--count: by number);\n"
+	"pprof: a gzip'd profile.proto (alloc_objects, alloc_space) for pprof, Parca or\n"
+	"Pyroscope; json: one JSON object per event (as `dump -j -g`); csv: events per\n"
+	"type and bytes allocated per interval (-i, default 1000 ms). Stacks come from\n"
+	"`record -g`; without them the call site stands for the stack.\n"
+	"\n"
+	"Without --format, rewrite a trace. With --redact every kernel address in it (objects, call sites,\n"
 	"stacks, symbols' addresses, kmem_cache, vmap and percpu addresses) is replaced by\n"
 	"a keyed permutation that keeps 2 MiB regions together: allocations still pair\n"
 	"with their frees and objects stay in their slabs, so every analysis works on the\n"
 	"result; symbol names are kept. Physical page numbers are kept (the replay needs\n"
 	"them). The output is written 0600.\n"
 	"\n"
-	"  -o, --output FILE   the new trace\n"
+	"  -o, --output FILE   the new trace, or the export (default stdout; pprof needs it)\n"
+	"  -f, --format FMT    kmt (default), folded, pprof, json, csv\n"
+	"      --count         folded: weight by allocations instead of bytes\n"
+	"  -i, --interval MS   csv: the interval (default 1000)\n"
 	"      --redact        permute kernel addresses\n"
 	"      --key HEX       the permutation's key (default: random), to redact several\n"
 	"                      traces the same way\n"
@@ -260,35 +275,101 @@ static int parse_key(struct export *x, const char *hex)
 	return 0;
 }
 
+/* json: what `dump -j -g` prints; folded, pprof, csv: export_fmt.c */
+static int export_other(struct export *x, struct export_fmt_opts *fo)
+{
+	struct tracemeta m;
+	int err;
+
+	if (x->redact) {
+		fprintf(stderr, "kmmtrace export: --redact rewrites traces (--format kmt); export "
+			"the redacted trace\n");
+		return 2;
+	}
+	if (fo->format == EXPORT_JSON) {
+		char *argv[] = { "dump", "-j", "-g", (char *)x->in, NULL };
+
+		if (x->out && strcmp(x->out, "-")) {
+			int fd = open(x->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+			if (fd < 0 || dup2(fd, 1) < 0) {
+				fprintf(stderr, "kmmtrace export: failed to create %s: %s\n", x->out,
+					strerror(errno));
+				return 2;
+			}
+			close(fd);
+		}
+		return cmd_dump(4, argv) ? 2 : 0;
+	}
+	x->r = open_trace("export", x->in);
+	if (!x->r)
+		return 2;
+	tracemeta__load(x->r, &m);
+	fo->path = x->out;
+	fo->page_size = m.page_size;
+	fo->t0_realtime_ns = m.clock.realtime_minus_mono > 0 ? m.clock.realtime_minus_mono : 0;
+	err = export_fmt__write(x->r, fo);
+	if (err)
+		fprintf(stderr, "kmmtrace export: %s: %s\n", x->out ? x->out : "stdout",
+			strerror(-err));
+	report_trace_health("export", x->in, x->r);
+	trace_reader__free(x->r);
+	return err ? 2 : 0;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "redact", no_argument, NULL, 'R' },
 		{ "key", required_argument, NULL, 'K' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "count", no_argument, NULL, 'c' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct export x = {};
-	const char *key = NULL;
+	struct export_fmt_opts fo = {};
+	const char *key = NULL, *fmt = "kmt";
 	struct kmt_event e;
 	int opt, err = 0, n;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:f:i:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': x.out = optarg; break;
+		case 'f': fmt = optarg; break;
+		case 'c': fo.by_count = true; break;
+		case 'i': fo.interval_ns = atof(optarg) * 1e6; break;
 		case 'R': x.redact = true; break;
 		case 'K': key = optarg; break;
 		case 'h': fputs(export_usage, stdout); return 0;
 		default: fputs(export_usage, stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 || !x.out) {
+	if (!strcmp(fmt, "kmt"))
+		fo.format = EXPORT_KMT;
+	else if (!strcmp(fmt, "folded"))
+		fo.format = EXPORT_FOLDED;
+	else if (!strcmp(fmt, "pprof"))
+		fo.format = EXPORT_PPROF;
+	else if (!strcmp(fmt, "json"))
+		fo.format = EXPORT_JSON;
+	else if (!strcmp(fmt, "csv"))
+		fo.format = EXPORT_CSV;
+	else {
+		fprintf(stderr, "kmmtrace export: unknown format '%s' (kmt, folded, pprof, json, "
+			"csv)\n", fmt);
+		return 2;
+	}
+	if (optind != argc - 1 || ((fo.format == EXPORT_KMT || fo.format == EXPORT_PPROF) && !x.out)) {
 		fputs(export_usage, stderr);
 		return 2;
 	}
 	x.in = argv[optind];
+	if (fo.format != EXPORT_KMT)
+		return export_other(&x, &fo);
 	if (key && (!x.redact || parse_key(&x, key))) {
 		fprintf(stderr, "kmmtrace export: --key takes a hexadecimal number and needs "
 			"--redact\n");

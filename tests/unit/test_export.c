@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <zlib.h>
 #include "../test.h"
 #include "../json.h"
 #include "trace.h"
@@ -160,4 +161,110 @@ TEST(export_redact_permutes_and_keeps_what_analyses_need)
 	ASSERT_EQ(WEXITSTATUS(system(cmd)), 2);
 	snprintf(cmd, sizeof(cmd), "%s export %s 2>/dev/null", k, in);
 	ASSERT_EQ(WEXITSTATUS(system(cmd)), 2);
+}
+
+/* ---- formats for other tools ---- */
+
+static __u64 pb_varint(const unsigned char *b, size_t len, size_t *i)
+{
+	__u64 r = 0;
+	int s = 0;
+
+	while (*i < len) {
+		unsigned char c = b[(*i)++];
+
+		r |= (__u64)(c & 0x7f) << s;
+		s += 7;
+		if (!(c & 0x80))
+			break;
+	}
+	return r;
+}
+
+TEST(export_folded_pprof_csv_json)
+{
+	char in[512], out[512], cmd[2048], *txt;
+	const char *k = kmt_test__binary();
+	unsigned char *pb = malloc(1 << 20);
+	__u64 samples = 0, vals[2] = { 0, 0 }, strings = 0;
+	struct stat st;
+	size_t n, i = 0;
+	int lines = 0;
+	gzFile gz;
+
+	ASSERT_TRUE(pb != NULL);
+	snprintf(in, sizeof(in), "%s/f.kmt", kmt_test__tmpdir());
+	ASSERT_EQ(write_trace(in), 0);
+	/* folded by bytes: the stack root first; the call site stands for a missing stack */
+	snprintf(cmd, sizeof(cmd), "%s export -f folded %s 2>/dev/null | sort", k, in);
+	txt = run_out(cmd);
+	ASSERT_TRUE(txt != NULL);
+	ASSERT_STREQ(txt, "[mm_page_alloc, no stack] 16384\nalloc_thing 128\n"
+			  "caller_fn;alloc_thing 64\n");
+	free(txt);
+	snprintf(cmd, sizeof(cmd), "%s export -f folded --count %s 2>/dev/null | sort", k, in);
+	txt = run_out(cmd);
+	ASSERT_STREQ(txt, "[mm_page_alloc, no stack] 1\nalloc_thing 1\ncaller_fn;alloc_thing 1\n");
+	free(txt);
+	/* pprof: gzip'd profile.proto with 3 samples: 3 objects, 16576 bytes */
+	snprintf(out, sizeof(out), "%s/f.pb.gz", kmt_test__tmpdir());
+	snprintf(cmd, sizeof(cmd), "%s export -f pprof -o %s %s 2>/dev/null", k, out, in);
+	ASSERT_EQ(WEXITSTATUS(system(cmd)), 0);
+	ASSERT_EQ(stat(out, &st), 0);
+	ASSERT_EQ(st.st_mode & 0777, 0600);
+	gz = gzopen(out, "rb");
+	ASSERT_TRUE(gz != NULL);
+	n = gzread(gz, pb, 1 << 20);
+	gzclose(gz);
+	while (i < n) {
+		__u64 key = pb_varint(pb, n, &i), len;
+
+		if ((key & 7) == 0) {
+			pb_varint(pb, n, &i);
+			continue;
+		}
+		ASSERT_EQ(key & 7, 2);
+		len = pb_varint(pb, n, &i);
+		if (key >> 3 == 6)
+			strings++;
+		if (key >> 3 == 2) {	/* Sample: field 2 holds the packed values */
+			size_t j = i, end = i + len;
+
+			samples++;
+			while (j < end) {
+				__u64 k2 = pb_varint(pb, end, &j), l2 = pb_varint(pb, end, &j);
+
+				if (k2 >> 3 == 2) {
+					size_t m = j;
+
+					vals[0] += pb_varint(pb, j + l2, &m);
+					vals[1] += pb_varint(pb, j + l2, &m);
+				}
+				j += l2;
+			}
+		}
+		i += len;
+	}
+	ASSERT_EQ(samples, 3);
+	ASSERT_EQ(vals[0], 3);
+	ASSERT_EQ(vals[1], 64 + 128 + 16384);
+	ASSERT_GE(strings, 6);	/* "", 2 types, 2 units, function names */
+	/* csv: a header and one row holding every event */
+	snprintf(cmd, sizeof(cmd), "%s export -f csv %s 2>/dev/null", k, in);
+	txt = run_out(cmd);
+	ASSERT_TRUE(txt != NULL);
+	ASSERT_CONTAINS(txt, "t_s,kmalloc,kfree,kmem_cache_alloc,kmem_cache_free,mm_page_alloc");
+	ASSERT_CONTAINS(txt, "\n0.000,1,0,1,1,1,");
+	ASSERT_CONTAINS(txt, ",192,16384\n");	/* slab bytes 64 + 128, page bytes */
+	free(txt);
+	/* json: one object per event */
+	snprintf(cmd, sizeof(cmd), "%s export -f json %s 2>/dev/null", k, in);
+	txt = run_out(cmd);
+	ASSERT_TRUE(txt != NULL);
+	for (char *p = txt; (p = strchr(p, '\n')); p++)
+		lines++;
+	ASSERT_EQ(lines, 4);
+	ASSERT_CONTAINS(txt, "\"kmem_cache_alloc\"");
+	free(txt);
+	free(pb);
 }
