@@ -33,7 +33,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .SECONDARY:
-.PHONY: vmdeps all clean test unit static vmlinux deps bench format demo vmtest fuzz
+.PHONY: man vmdeps all clean test unit static vmlinux deps bench format demo vmtest fuzz
 all: kmmtrace
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/tests/live:
@@ -101,6 +101,10 @@ fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/gen-seeds
 	$(Q)$(FUZZ_DIR)/gen-seeds $(FUZZ_DIR)/seeds/fuzz_trace $(FUZZ_DIR)/seeds/fuzz_text tests/data \
 		$(wildcard tests/data/import/*.txt)
 	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+# the man page, from the help texts (a unit test checks it is up to date)
+man: kmmtrace
+	tools/gen-man.sh ./kmmtrace > kmmtrace.8
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp && mv $(VMLINUX).tmp $(VMLINUX)

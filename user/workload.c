@@ -280,7 +280,8 @@ static void workload_usage(FILE *f)
 	fprintf(f, "\n  -n N               repeat count / size for the scenario\n"
 		   "      --seconds S    run time for churn and storm (2)\n"
 		   "      --start-file P wait until P exists before starting (30 s at most)\n"
-		   "  -q, --quiet        no output\n");
+		   "  -q, --quiet        no output\n"
+		   "  -h, --help         this help\n");
 }
 
 static int wait_for_file(const char *path)
