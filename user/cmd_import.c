@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "gfp.h"
 #include "import.h"
+#include "jsonout.h"
 #include "sysinfo.h"
 #include "trace.h"
 
@@ -26,6 +27,7 @@ struct import_cmd {
 	const char *gfp_format;		/* --gfp-format FILE */
 	bool gfp_system;		/* --gfp-from-system */
 	bool quiet;
+	bool json;
 	struct kmt_gfp_entry *gfp;
 	size_t nr_gfp;
 	char gfp_why[256];		/* where the table came from, or why there is none */
@@ -49,6 +51,7 @@ static const char import_usage[] =
 	"      --gfp-from-system   read GFP names with the running kernel's table (the\n"
 	"                          default, but here failing when it cannot be learnt)\n"
 	"  -q, --quiet             only warnings and errors\n"
+	"  -j, --json              the summary as one JSON object on stdout\n"
 	"  -h, --help              this help\n";
 
 enum { OPT_GFP_FORMAT = 256, OPT_GFP_SYSTEM };
@@ -59,18 +62,20 @@ static int import_parse(struct import_cmd *c, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "gfp-format", required_argument, NULL, OPT_GFP_FORMAT },
 		{ "gfp-from-system", no_argument, NULL, OPT_GFP_SYSTEM },
-		{ "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:qjh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': c->out_path = optarg; break;
 		case OPT_GFP_FORMAT: c->gfp_format = optarg; break;
 		case OPT_GFP_SYSTEM: c->gfp_system = true; break;
 		case 'q': c->quiet = true; break;
+		case 'j': c->json = true; break;
 		case 'h': fputs(import_usage, stdout); return 1;
 		default: fputs(import_usage, stderr); return 2;
 		}
@@ -288,6 +293,29 @@ static void print_summary(const struct import_cmd *c, const struct import_stats 
 		print_bad_lines(st);
 	import_warnings(st, text, sizeof(text));
 	print_lines("warning", text);
+	if (c->json) {
+		printf("{\"input\":");
+		json_print_string(stdout, c->in_path);
+		printf(",\"output\":");
+		json_print_string(stdout, c->out_path);
+		printf(",\"lines\":%llu,\"events\":%llu,\"perf_script\":%llu,\"tracefs\":%llu,"
+		       "\"other_events\":%llu,\"malformed\":%llu,\"no_context\":%llu,"
+		       "\"hashed\":%llu,\"stacks\":%llu,\"lost\":%llu,\"counts\":{",
+		       (unsigned long long)st->lines, (unsigned long long)st->events,
+		       (unsigned long long)st->by_format[IMPORT_FMT_PERF],
+		       (unsigned long long)st->by_format[IMPORT_FMT_TRACEFS],
+		       (unsigned long long)st->other_events, (unsigned long long)st->malformed,
+		       (unsigned long long)st->no_ctx, (unsigned long long)st->hashed,
+		       (unsigned long long)st->stacks, (unsigned long long)st->lost);
+		for (int t = 1, first = 1; t < KMT_EV_MAX; t++)
+			if (st->by_type[t]) {
+				printf("%s\"%s\":%llu", first ? "" : ",", kmt_event_type_name(t),
+				       (unsigned long long)st->by_type[t]);
+				first = 0;
+			}
+		printf("}}\n");
+		return;
+	}
 	if (c->quiet)
 		return;
 	import_notes(st, text, sizeof(text));

@@ -16,6 +16,7 @@
 #include "collector.h"
 #include "metalist.h"
 #include "commands.h"
+#include "jsonout.h"
 #include "sysinfo.h"
 #include "trace.h"
 
@@ -26,6 +27,7 @@ struct record {
 	char **cmd;
 	bool only_command;
 	bool quiet;
+	bool json;		/* the summary as JSON on stdout */
 	struct trace_writer *w;
 	struct collector *c;
 	/* the start snapshots, taken on a thread while events are drained */
@@ -121,6 +123,7 @@ static const char record_usage[] =
 	"      --ringbuf-mb N      BPF ring buffer size in MiB, a power of two (default: 64)\n"
 	"      --stack-entries N   stack map capacity (default: 16384)\n"
 	"  -q, --quiet             no progress line and no summary\n"
+	"  -j, --json              the summary as one JSON object on stdout\n"
 	"  -v, --verbose           libbpf debug output\n"
 	"  -h, --help              this help\n";
 
@@ -137,6 +140,7 @@ static const struct option record_options[] = {
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -188,6 +192,7 @@ static int parse_opt(struct record *r, int opt, const char *arg)
 	case OPT_ONLY_COMMAND: r->only_command = true; return 0;
 	case 'g': r->copts.stacks = true; return 0;
 	case 'q': r->quiet = true; return 0;
+	case 'j': r->json = true; return 0;
 	case 'v': r->copts.verbose = true; return 0;
 	case 'e':
 		if (collector__parse_events(arg, &r->copts.events, err, sizeof(err))) {
@@ -223,7 +228,7 @@ static int parse_args(struct record *r, int argc, char **argv)
 	r->copts.ringbuf_bytes = 64ull << 20;
 	r->copts.stack_entries = 16384;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:d:p:ge:qvh", record_options, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "+o:d:p:ge:qjvh", record_options, NULL)) != -1)
 		if ((e = parse_opt(r, opt, optarg)))
 			return e;
 	if (optind < argc)
@@ -467,12 +472,43 @@ static void progress(struct record *r, __u64 now)
 	last_events = ev;
 }
 
+static void summary_json(struct record *r, const struct kmt_counters *cnt)
+{
+	__u64 written = total(cnt->written);
+
+	printf("{\"output\":");
+	json_print_string(stdout, r->output);
+	printf(",\"seconds\":%.3f,\"events\":%llu,\"bytes\":%llu,\"dropped\":%llu,"
+	       "\"recursion_misses\":%llu,\"counts\":{", (mono_ns() - r->t_start) / 1e9,
+	       (unsigned long long)written, (unsigned long long)trace_writer__bytes(r->w),
+	       (unsigned long long)total(cnt->dropped), (unsigned long long)cnt->recursion_misses);
+	for (int t = 1, first = 1; t < KMT_EV_MAX; t++) {
+		const char *why;
+		int st = collector__event_status(r->c, t, &why);
+		static const char *const names[] = { "off", "on", "missing", "failed" };
+
+		printf("%s\"%s\":{\"status\":\"%s\",\"seen\":%llu,\"written\":%llu,\"dropped\":%llu}",
+		       first ? "" : ",", kmt_event_type_name(t), st >= 0 && st < 4 ? names[st] : "?",
+		       (unsigned long long)cnt->seen[t], (unsigned long long)cnt->written[t],
+		       (unsigned long long)cnt->dropped[t]);
+		first = 0;
+	}
+	printf("},\"other_losses\":{\"cache_def_dropped\":%llu,\"task_dropped\":%llu,"
+	       "\"stack_fail\":%llu,\"stack_lookup_fail\":%llu,\"bad_records\":%llu}}\n",
+	       (unsigned long long)cnt->cache_def_dropped, (unsigned long long)cnt->task_dropped,
+	       (unsigned long long)cnt->stack_fail, (unsigned long long)cnt->stack_lookup_fail,
+	       (unsigned long long)cnt->bad_records);
+	fflush(stdout);
+}
+
 static void summary(struct record *r, const struct kmt_counters *cnt)
 {
 	__u64 written = total(cnt->written), dropped = total(cnt->dropped);
 	__u64 bytes = trace_writer__bytes(r->w);
 
-	if (r->quiet)
+	if (r->json)
+		summary_json(r, cnt);
+	if (r->quiet || r->json)
 		return;
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);

@@ -28,6 +28,7 @@ struct workload {
 	long n;			/* scenario-specific repeat count, 0: default */
 	double seconds;		/* churn: run time */
 	bool quiet;
+	bool json;		/* one JSON object per scenario instead of the text */
 };
 
 static void say(const struct workload *w, const char *fmt, ...)
@@ -273,7 +274,7 @@ static const struct {
 
 static void workload_usage(FILE *f)
 {
-	fprintf(f, "usage: kmmtrace workload [-n N] [--seconds S] [--start-file PATH] [-q] "
+	fprintf(f, "usage: kmmtrace workload [-n N] [--seconds S] [--start-file PATH] [-q] [-j] "
 		   "SCENARIO...\n\nScenarios (N defaults in parentheses):\n");
 	for (size_t i = 0; i < NR_SCENARIOS; i++)
 		fprintf(f, "  %-8s %s\n", scenarios[i].name, scenarios[i].help);
@@ -281,6 +282,7 @@ static void workload_usage(FILE *f)
 		   "      --seconds S    run time for churn and storm (2)\n"
 		   "      --start-file P wait until P exists before starting (30 s at most)\n"
 		   "  -q, --quiet        no output\n"
+		   "  -j, --json         one JSON object per scenario (scenario, n, pid, tid, seconds)\n"
 		   "  -h, --help         this help\n");
 }
 
@@ -302,10 +304,20 @@ static int run_scenario(const struct workload *w, const char *name)
 	for (size_t i = 0; i < NR_SCENARIOS; i++) {
 		if (strcmp(scenarios[i].name, name))
 			continue;
-		int e = scenarios[i].fn(w);
+		struct timespec t0, t1;
+		int e;
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		e = scenarios[i].fn(w);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (e)
 			fprintf(stderr, "kmmtrace workload: %s failed: %s\n", name, strerror(-e));
+		if (w->json)
+			printf("{\"scenario\":\"%s\",\"n\":%ld,\"pid\":%d,\"tid\":%ld,"
+			       "\"seconds\":%.6f,\"ok\":%s}\n", name, w->n, getpid(),
+			       (long)syscall(SYS_gettid),
+			       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+			       e ? "false" : "true");
 		return e ? 1 : 0;
 	}
 	fprintf(stderr, "kmmtrace workload: unknown scenario '%s'\n", name);
@@ -318,15 +330,17 @@ int cmd_workload(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "seconds", required_argument, NULL, 's' },
 		{ "start-file", required_argument, NULL, 'f' },
-		{ "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, {},
+		{ "quiet", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	struct workload w = {};
 	const char *start_file = NULL;
 	int opt, ret = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "n:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:qjh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'j': w.json = w.quiet = true; break;
 		case 'n': w.n = atol(optarg); break;
 		case 's': w.seconds = atof(optarg); break;
 		case 'f': start_file = optarg; break;
