@@ -18,6 +18,7 @@ _kmmtrace()
 	report:-g|report:--group-by) COMPREPLY=($(compgen -W "callsite cache gfp context order pid comm" -- "$cur")); return ;;
 	lint:-m|lint:--min-severity) COMPREPLY=($(compgen -W "info warning error" -- "$cur")); return ;;
 	export:-f|export:--format) COMPREPLY=($(compgen -W "kmt folded pprof json csv" -- "$cur")); return ;;
+	top:-s|top:--sort) COMPREPLY=($(compgen -W "allocs bytes frees live" -- "$cur")); return ;;
 	vmalloc:-s|vmalloc:--sort) COMPREPLY=($(compgen -W "areas bytes live churn purges ptes" -- "$cur")); return ;;
 	record:-e|record:--events|dump:-e|dump:--events)
 		COMPREPLY=($(compgen -W "all slab page vmalloc percpu tlb kmalloc kfree kmem_cache_alloc kmem_cache_free mm_page_alloc mm_page_free" -- "$cur")); return ;;

@@ -10,6 +10,7 @@
 #include "frames.h"
 #include "ksyms.h"
 #include "report.h"
+#include "report_html.h"
 
 struct report_cmd {
 	struct report_opts opts;
@@ -17,6 +18,7 @@ struct report_cmd {
 	int lines;
 	bool json;
 	bool leaks;
+	const char *html;	/* --html OUT */
 	const char *path;
 };
 
@@ -41,6 +43,11 @@ static const char report_usage[] =
 	"  -n, --lines N          rows per table (default 20; 0: all)\n"
 	"  -i, --interval MS      also sample the slab caches' state every MS of trace time\n"
 	"  -j, --json             JSON\n"
+	"      --html OUT.html    write one self-contained page instead of the text: these\n"
+	"                         tables, fragmentation over time and free blocks per order\n"
+	"                         (replay), lint and vmalloc findings, with charts; needs\n"
+	"                         Debian's libjs-chart.js (or $KMMTRACE_CHARTJS: Chart.js's\n"
+	"                         UMD file), which it inlines; written mode 0600\n"
 	"  -h, --help             this help\n";
 
 static int report_opt(struct report_cmd *c, int opt, char *arg)
@@ -71,6 +78,7 @@ static int report_opt(struct report_cmd *c, int opt, char *arg)
 	case 'n': c->lines = atoi(arg); return 0;
 	case 'i': c->opts.interval_ns = atof(arg) * 1e6; return 0;
 	case 'j': c->json = true; return 0;
+	case 'H': c->html = arg; return 0;
 	case 'h': fputs(report_usage, stdout); return 1;
 	default: fputs(report_usage, stderr); return -EINVAL;
 	}
@@ -87,6 +95,7 @@ static int report_parse(struct report_cmd *c, int argc, char **argv)
 		{ "lines", required_argument, NULL, 'n' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -505,9 +514,16 @@ int cmd_report(int argc, char **argv)
 		return e == -EINVAL ? 2 : 1;
 	}
 	report_trace_health("report", c.path, r);
-	if (c.json) {
+	if (c.html) {
+		struct report_html_opts ho = { .out = c.html, .trace = c.path,
+					       .group = c.opts.group, .sort = c.sort,
+					       .lines = c.lines };
+
+		e = report_html__write(&ho, r, &rep);
+	}
+	if (!e && c.json) {
 		print_json(&c, &rep);
-	} else {
+	} else if (!e && !c.html) {
 		print_slab_summary(&rep);
 		print_groups(&c, &rep, "slab", rep.slab_groups, rep.nr_slab_groups);
 		print_slab_model(&c, &rep);
@@ -522,5 +538,5 @@ int cmd_report(int argc, char **argv)
 	}
 	report__free(&rep);
 	trace_reader__free(r);
-	return 0;
+	return e == -ENOPKG ? 2 : e ? 1 : 0;
 }

@@ -13,6 +13,7 @@ int cmd_report(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_workload(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_vmalloc(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 

@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
 	{ "import", cmd_import, "convert perf script / tracefs / trace-cmd text into a trace" },
 	{ "report", cmd_report, "slab and page allocations by call site, cache, GFP, context" },
 	{ "lint", cmd_lint, "GFP misuse: sleeping allocations in atomic context, and more" },
+	{ "top", cmd_top, "live view: top call sites, caches, page orders, contexts, drops" },
 	{ "vmalloc", cmd_vmalloc, "vmap areas by call site: sizes, churn, lazy purges, TLB cost" },
 	{ "replay", cmd_replay, "replay page events through a buddy model: fragmentation" },
 	{ "export", cmd_export, "rewrite a trace, --redact: kernel addresses permuted for sharing" },

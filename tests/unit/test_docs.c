@@ -11,8 +11,8 @@
 #include "../test.h"
 
 static const char *const commands[] = {
-	"record", "dump", "info", "import", "report", "lint", "vmalloc", "replay", "export",
-	"workload",
+	"record", "dump", "info", "import", "report", "lint", "top", "vmalloc", "replay",
+	"export", "workload",
 };
 
 static char *run_out(const char *cmd)
