@@ -113,9 +113,12 @@ vmlinux:
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-	# test-only: perf, for the parity test against perf kmem stat and the benchmark
-	-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends linux-perf
+		make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
+		libjs-chart.js
+	# test-only: perf (parity with perf kmem stat, the overload test, the benchmark),
+	# chromium (the HTML report rendered headless)
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends linux-perf \
+		chromium
 
 # The README's first command: a short system-wide recording of the built-in workload.
 demo: deps
