@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "codec.h"
 #include "defs.h"
 #include "frames.h"
 #include "hash.h"
@@ -25,9 +26,7 @@ struct vmalloc_an {
 	__u32 page_size;
 	struct site_ent *sites;
 	__u32 nr, cap;
-	__u64 *keys;		/* name hash + 1 -> index, open addressing */
-	__u32 *idx;
-	size_t kcap;
+	struct kmt_map names;	/* name hash -> index in sites */
 	/* the last area allocated on each CPU, and how many of its pages are still to come */
 	struct { __u32 tid; __u32 site; __u64 ts; __u64 left; bool valid; } last[CPU_SLOTS];
 	__u64 t_first, t_last;
@@ -57,44 +56,25 @@ void vmalloc_an__free(struct vmalloc_an *a)
 		return;
 	vmap_model__free(a->m);
 	free(a->sites);
-	free(a->keys);
-	free(a->idx);
+	kmt_map__free(&a->names);
 	free(a);
 }
 
 /* The index of a site name, created on first sight; -1 on ENOMEM. */
 static int site_idx(struct vmalloc_an *a, const char *name)
 {
-	__u64 k = kmt_hash_str(name) | 1;
-	size_t i;
+	__u64 k = kmt_hash_str(name);
+	__u32 *idx = kmt_map__get(&a->names, k);
 
-	if ((a->nr + 1) * 2 > a->kcap) {
-		size_t cap = a->kcap ? a->kcap * 2 : 256;
-		__u64 *keys = calloc(cap, sizeof(*keys));
-		__u32 *idx = calloc(cap, sizeof(*idx));
-
-		if (!keys || !idx) {
-			free(keys);
-			free(idx);
-			return -1;
-		}
-		for (size_t j = 0; j < a->kcap; j++) {
-			if (!a->keys[j])
-				continue;
-			for (i = kmt_hash64(a->keys[j]) & (cap - 1); keys[i]; i = (i + 1) & (cap - 1))
-				;
-			keys[i] = a->keys[j];
-			idx[i] = a->idx[j];
-		}
-		free(a->keys);
-		free(a->idx);
-		a->keys = keys;
-		a->idx = idx;
-		a->kcap = cap;
+	/* a 64-bit hash collision would merge two sites: check the name, then try ~hash */
+	if (idx && !strcmp(a->sites[*idx].name, name))
+		return *idx;
+	if (idx) {
+		k = ~k;
+		idx = kmt_map__get(&a->names, k);
+		if (idx)
+			return *idx;
 	}
-	for (i = kmt_hash64(k) & (a->kcap - 1); a->keys[i]; i = (i + 1) & (a->kcap - 1))
-		if (a->keys[i] == k && !strcmp(a->sites[a->idx[i]].name, name))
-			return a->idx[i];
 	if (a->nr == a->cap) {
 		__u32 cap = a->cap ? a->cap * 2 : 64;
 		void *n = realloc(a->sites, cap * sizeof(*a->sites));
@@ -104,10 +84,10 @@ static int site_idx(struct vmalloc_an *a, const char *name)
 		a->sites = n;
 		a->cap = cap;
 	}
+	if (kmt_map__put(&a->names, k, a->nr))
+		return -1;
 	memset(&a->sites[a->nr], 0, sizeof(a->sites[0]));
 	snprintf(a->sites[a->nr].name, NAME_LEN, "%s", name);
-	a->keys[i] = k;
-	a->idx[i] = a->nr;
 	return a->nr++;
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "codec.h"
 #include "defs.h"
 #include "export_fmt.h"
 #include "frames.h"
@@ -235,57 +236,27 @@ static void pb_msg(struct pb *b, int field, struct pb *m)
 	m->len = 0;
 }
 
-/* interning tables for strings, functions and locations */
+/* interning tables for strings, functions and locations: key -> id from 1 */
 struct intern {
-	__u64 *keys;	/* + 1 */
-	__u32 *ids;
-	size_t cap, len;
+	struct kmt_map map;
+	__u32 len;
 };
 
 static int intern(struct intern *t, __u64 key, bool *fresh)
 {
-	size_t i;
+	__u32 *id = kmt_map__get(&t->map, key);
 
-	key++;
-	if ((t->len + 1) * 2 > t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		__u64 *k = calloc(cap, sizeof(*k));
-		__u32 *v = calloc(cap, sizeof(*v));
-
-		if (!k || !v) {
-			free(k);
-			free(v);
-			return -1;
-		}
-		for (size_t j = 0; j < t->cap; j++) {
-			if (!t->keys[j])
-				continue;
-			for (i = kmt_hash64(t->keys[j]) & (cap - 1); k[i]; i = (i + 1) & (cap - 1))
-				;
-			k[i] = t->keys[j];
-			v[i] = t->ids[j];
-		}
-		free(t->keys);
-		free(t->ids);
-		t->keys = k;
-		t->ids = v;
-		t->cap = cap;
-	}
-	for (i = kmt_hash64(key) & (t->cap - 1); t->keys[i] && t->keys[i] != key;
-	     i = (i + 1) & (t->cap - 1))
-		;
-	*fresh = !t->keys[i];
-	if (*fresh) {
-		t->keys[i] = key;
-		t->ids[i] = ++t->len;	/* ids start at 1 */
-	}
-	return t->ids[i];
+	*fresh = !id;
+	if (id)
+		return *id;
+	if (kmt_map__put(&t->map, key, t->len + 1))
+		return -1;
+	return ++t->len;
 }
 
 static void intern_free(struct intern *t)
 {
-	free(t->keys);
-	free(t->ids);
+	kmt_map__free(&t->map);
 }
 
 struct pprof {
