@@ -17,6 +17,7 @@
 #include "frames.h"
 #include "jsonout.h"
 #include "lint.h"
+#include "lint_env.h"
 #include "slab.h"
 #include "sysinfo.h"
 #include "tracemeta.h"
@@ -206,28 +207,6 @@ static int load_suppressions(struct lint_cmd *c)
 	if (e)
 		fprintf(stderr, "kmmtrace lint: %s: %s\n", c->supp_path, why);
 	return e;
-}
-
-/* Largest kmalloc-<N> cache of a /proc/slabinfo text (0 when none). */
-static __u64 kmalloc_max_cache(const char *slabinfo)
-{
-	__u64 best = 0;
-
-	for (const char *p = slabinfo; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		char name[80];
-		__u32 nominal;
-
-		if (sscanf(p, "%79s", name) == 1 && slab__kmalloc_name(name, &nominal) == SLAB_KM_NORMAL &&
-		    nominal > best)
-			best = nominal;
-	}
-	return best;
-}
-
-static bool kconfig_preempt_count(const char *kconfig)
-{
-	/* unknown config: assume the distribution default (PREEMPT_DYNAMIC selects it) */
-	return !kconfig || !strstr(kconfig, "# CONFIG_PREEMPT_COUNT is not set");
 }
 
 /* ---- printing ---- */
@@ -498,27 +477,14 @@ static int lint_file(struct lint_cmd *c)
 {
 	struct trace_reader *r = open_trace("lint", c->path);
 	const struct trace_reader_stats *rs;
-	char kconfig[8192];
-	const char *slabinfo;
 	struct kmt_event e;
-	size_t len;
 	int n;
 
 	if (!r)
 		return -1;
 	tracemeta__load(r, &c->meta);
 	snprintf(c->kernel, sizeof(c->kernel), "%s", c->meta.release);
-	tracemeta__text(r, KMT_META_KCONFIG, kconfig, sizeof(kconfig));
-	slabinfo = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_SLABINFO, &len);
-	if (!slabinfo)
-		slabinfo = tracemeta__snapshot(r, KMT_PHASE_END, SYSINFO_SNAP_SLABINFO, &len);
-	c->env = (struct lint_env){
-		.gfp = c->meta.gfp, .nr_gfp = c->meta.nr_gfp, .page_size = c->meta.page_size,
-		.nr_page_orders = c->meta.nr_page_orders, .preempt_rt = c->meta.preempt_rt,
-		.preempt_count = kconfig_preempt_count(kconfig[0] ? kconfig : NULL),
-		.kmalloc_max_cache = slabinfo ? kmalloc_max_cache(slabinfo) : 0,
-		.costly_order = c->costly_order, .defs = trace_reader__defs(r), .site_rules = true,
-	};
+	lint_env__from_trace(r, &c->meta, c->costly_order, &c->env);
 	c->l = lint__new(&c->env, c->supp, c->nr_supp, NULL, c);
 	if (!c->l) {
 		fprintf(stderr, "kmmtrace lint: out of memory\n");
@@ -588,7 +554,7 @@ static int live_env(struct lint_cmd *c)
 	c->env = (struct lint_env){
 		.gfp = c->meta.gfp, .nr_gfp = c->meta.nr_gfp, .page_size = sysconf(_SC_PAGESIZE),
 		.nr_page_orders = btf ? sysinfo__btf_nr_page_orders(btf) : 0, .preempt_rt = rt,
-		.preempt_count = kconfig_preempt_count(kconfig), .costly_order = c->costly_order,
+		.preempt_count = lint_env__preempt_count(kconfig), .costly_order = c->costly_order,
 		.defs = c->defs, .live_cap = 64,
 	};
 	if ((int)c->env.nr_page_orders < 0)
@@ -596,7 +562,7 @@ static int live_env(struct lint_cmd *c)
 	btf__free(btf);
 	free(kconfig);
 	if (!sysinfo__read_file("/proc/slabinfo", &slabinfo, NULL))
-		c->env.kmalloc_max_cache = kmalloc_max_cache(slabinfo);
+		c->env.kmalloc_max_cache = lint_env__kmalloc_max_cache(slabinfo);
 	free(slabinfo);
 	return 0;
 }

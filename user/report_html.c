@@ -34,6 +34,7 @@
 #include "defs.h"
 #include "frames.h"
 #include "lint.h"
+#include "lint_env.h"
 #include "replay.h"
 #include "report_html.h"
 #include "slab.h"
@@ -156,42 +157,12 @@ static void run_replay(struct html_run *h)
 				    sizeof(h->replay_why));
 }
 
-/* Largest kmalloc-<N> cache of a /proc/slabinfo text (0 when none), as cmd_lint.c. */
-static __u64 kmalloc_max_cache(const char *slabinfo)
-{
-	__u64 best = 0;
-
-	for (const char *p = slabinfo; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		char name[80];
-		__u32 nominal;
-
-		if (sscanf(p, "%79s", name) == 1 &&
-		    slab__kmalloc_name(name, &nominal) == SLAB_KM_NORMAL && nominal > best)
-			best = nominal;
-	}
-	return best;
-}
-
 static int run_lint(struct html_run *h)
 {
-	char kconfig[8192];
-	const char *slabinfo;
 	struct kmt_event e;
-	size_t len;
 	int n;
 
-	tracemeta__text(h->r, KMT_META_KCONFIG, kconfig, sizeof(kconfig));
-	slabinfo = tracemeta__snapshot(h->r, KMT_PHASE_START, SYSINFO_SNAP_SLABINFO, &len);
-	if (!slabinfo)
-		slabinfo = tracemeta__snapshot(h->r, KMT_PHASE_END, SYSINFO_SNAP_SLABINFO, &len);
-	h->env = (struct lint_env){
-		.gfp = h->meta.gfp, .nr_gfp = h->meta.nr_gfp, .page_size = h->meta.page_size,
-		.nr_page_orders = h->meta.nr_page_orders, .preempt_rt = h->meta.preempt_rt,
-		/* unknown config: the distribution default (PREEMPT_DYNAMIC selects it) */
-		.preempt_count = !strstr(kconfig, "# CONFIG_PREEMPT_COUNT is not set"),
-		.kmalloc_max_cache = slabinfo ? kmalloc_max_cache(slabinfo) : 0,
-		.costly_order = 3, .defs = trace_reader__defs(h->r), .site_rules = true,
-	};
+	lint_env__from_trace(h->r, &h->meta, 3, &h->env);
 	h->lint = lint__new(&h->env, NULL, 0, NULL, NULL);
 	if (!h->lint)
 		return -ENOMEM;
