@@ -9,6 +9,7 @@
 #define __KMT_TEST_H
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <inttypes.h>
 
@@ -30,6 +31,12 @@ const char *kmt_test__binary(void);
 char *kmt_test__data(const char *name);
 /* A fresh temporary directory for this test, removed afterwards. */
 const char *kmt_test__tmpdir(void);
+/* Runs a shell command; its stdout (malloc'ed, NUL-terminated) and exit status (may be NULL). */
+char *kmt_test__run(const char *cmd, int *status);
+/* Starts argv (PATH searched) with stdout to /dev/null, stderr to a pipe (*err_fd, or closed). */
+int kmt_test__spawn(char *const argv[], int *err_fd);
+/* Reads fd until needle shows up (true) or EOF (false); what was read is in buf. */
+bool kmt_test__wait_for_text(int fd, const char *needle, char *buf, size_t len);
 
 #define TEST(n)								\
 	static void test_##n(void);					\

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include "test.h"
 
@@ -129,4 +130,63 @@ int main(int argc, char **argv)
 	}
 	fprintf(stdout, "%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;
+}
+
+char *kmt_test__run(const char *cmd, int *status)
+{
+	size_t cap = 16 << 20, n;
+	char *text = malloc(cap);
+	FILE *p = popen(cmd, "r");
+	int st;
+
+	if (!p || !text) {
+		free(text);
+		if (p)
+			pclose(p);
+		return NULL;
+	}
+	n = fread(text, 1, cap - 1, p);
+	text[n] = 0;
+	st = pclose(p);
+	if (status)
+		*status = st;
+	return text;
+}
+
+int kmt_test__spawn(char *const argv[], int *err_fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		dup2(open("/dev/null", O_WRONLY), 1);
+		close(p[0]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (err_fd)
+		*err_fd = p[0];
+	else
+		close(p[0]);
+	return pid;
+}
+
+bool kmt_test__wait_for_text(int fd, const char *needle, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0) {
+		n += r;
+		buf[n] = 0;
+		if (strstr(buf, needle))
+			return true;
+	}
+	buf[n] = 0;
+	return false;
 }

@@ -26,44 +26,6 @@
 	}										\
 } while (0)
 
-static pid_t spawn(char *const argv[], int *err_fd)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 2);
-		dup2(open("/dev/null", O_WRONLY), 1);
-		close(p[0]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	if (err_fd)
-		*err_fd = p[0];
-	else
-		close(p[0]);
-	return pid;
-}
-
-static bool wait_for_text(int fd, const char *needle, char *buf, size_t len)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0) {
-		n += r;
-		buf[n] = 0;
-		if (strstr(buf, needle))
-			return true;
-	}
-	buf[n] = 0;
-	return false;
-}
-
 static struct json *info_json(const char *path, int *status)
 {
 	char cmd[1024], *text = malloc(1 << 20);
@@ -134,15 +96,15 @@ TEST(live_overload_counts_every_event)
 	/* the densest event source, on CPU 0, waiting for the go */
 	char *wargv[] = { "taskset", "-c", "0", (char *)k, "workload", "-q", "--start-file", go,
 			  "--seconds", "2", "storm", NULL };
-	wl = spawn(wargv, NULL);
+	wl = kmt_test__spawn(wargv, NULL);
 	ASSERT_GT(wl, 0);
 	snprintf(pidstr, sizeof(pidstr), "%d", wl);
 	/* the recorder starved: same CPU, lowest priority, a 1 MiB ring */
 	char *rargv[] = { "nice", "-n", "19", "taskset", "-c", "0", (char *)k, "record", "-q",
 			  "--ringbuf-mb", "1", "-e", "slab", "-p", pidstr, "-o", out, NULL };
-	rec = spawn(rargv, &efd);
+	rec = kmt_test__spawn(rargv, &efd);
 	ASSERT_GT(rec, 0);
-	if (!wait_for_text(efd, "recording", err, sizeof(err))) {
+	if (!kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
 		kill(wl, SIGKILL);
 		waitpid(wl, NULL, 0);
 		waitpid(rec, NULL, 0);
@@ -151,7 +113,7 @@ TEST(live_overload_counts_every_event)
 	/* an independent count of the same tracepoints in the same task */
 	char *pargv[] = { "perf", "stat", "-x,", "-o", perf_out, "-p", pidstr, "-e",
 			  "kmem:kmem_cache_alloc,kmem:kmem_cache_free,kmem:kmalloc,kmem:kfree", NULL };
-	perf = spawn(pargv, NULL);
+	perf = kmt_test__spawn(pargv, NULL);
 	ASSERT_GT(perf, 0);
 	usleep(1000000);	/* perf stat attaches */
 	close(open(go, O_CREAT | O_WRONLY, 0600));
@@ -213,8 +175,8 @@ static void record_then_signal(int sig)
 	snprintf(out, sizeof(out), "%s/sig%d.kmt", kmt_test__tmpdir(), sig);
 	snprintf(sigs, sizeof(sigs), "%d", sig);
 	char *rargv[] = { (char *)k, "record", "-q", "-e", "slab", "-o", out, NULL };
-	rec = spawn(rargv, &efd);
-	if (rec <= 0 || !wait_for_text(efd, "recording", err, sizeof(err))) {
+	rec = kmt_test__spawn(rargv, &efd);
+	if (rec <= 0 || !kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
 		kill(rec, SIGKILL);
 		waitpid(rec, NULL, 0);
 		FAIL("record did not start: %s", err);
@@ -254,15 +216,15 @@ TEST(live_sigkill_leaves_readable_file_and_detaches)
 	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/kill.kmt", kmt_test__tmpdir());
 	char *rargv[] = { (char *)k, "record", "-q", "-e", "slab", "-o", out, NULL };
-	rec = spawn(rargv, &efd);
+	rec = kmt_test__spawn(rargv, &efd);
 	ASSERT_GT(rec, 0);
-	if (!wait_for_text(efd, "recording", err, sizeof(err))) {
+	if (!kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
 		kill(rec, SIGKILL);
 		waitpid(rec, NULL, 0);
 		FAIL("record did not start: %s", err);
 	}
 	char *wargv[] = { (char *)k, "workload", "-q", "--seconds", "2", "storm", NULL };
-	wl = spawn(wargv, NULL);
+	wl = kmt_test__spawn(wargv, NULL);
 	ASSERT_GT(wl, 0);
 	usleep(1200000);
 	kill(rec, SIGKILL);
@@ -305,7 +267,7 @@ TEST(live_readonly_output_is_a_clear_error)
 		SKIP("cannot mount a read-only tmpfs");
 	snprintf(out, sizeof(out), "%s/x.kmt", dir);
 	char *rargv[] = { (char *)k, "record", "-q", "-e", "slab", "-d", "1", "-o", out, NULL };
-	rec = spawn(rargv, &efd);
+	rec = kmt_test__spawn(rargv, &efd);
 	while (rec > 0 && n < (ssize_t)sizeof(err) - 1 &&
 	       (r = read(efd, err + n, sizeof(err) - 1 - n)) > 0)
 		n += r;

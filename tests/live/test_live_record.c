@@ -267,45 +267,6 @@ TEST(live_softirq_context)
 	ASSERT_EQ(c.n[KMT_EV_VMAP_ALLOC], 0);		/* -e excluded it */
 }
 
-static pid_t spawn(char *const argv[], int *err_fd)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 2);
-		dup2(open("/dev/null", O_WRONLY), 1);
-		close(p[0]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	if (err_fd)
-		*err_fd = p[0];
-	else
-		close(p[0]);
-	return pid;
-}
-
-/* Reads fd until needle shows up (or EOF); true if seen. */
-static bool wait_for_text(int fd, const char *needle, char *buf, size_t len)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0) {
-		n += r;
-		buf[n] = 0;
-		if (strstr(buf, needle))
-			return true;
-	}
-	buf[n] = 0;
-	return false;
-}
-
 TEST(live_pid_filter_and_sigint)
 {
 	char out[512], go[512], err[4096], pidstr[32];
@@ -319,14 +280,14 @@ TEST(live_pid_filter_and_sigint)
 	snprintf(go, sizeof(go), "%s/go", kmt_test__tmpdir());
 	char *wargv[] = { (char *)kmt_test__binary(), "workload", "-q", "--start-file", go,
 			  "slab", NULL };
-	wl = spawn(wargv, NULL);
+	wl = kmt_test__spawn(wargv, NULL);
 	ASSERT_GT(wl, 0);
 	snprintf(pidstr, sizeof(pidstr), "%d", wl);
 	char *rargv[] = { (char *)kmt_test__binary(), "record", "-q", "-p", pidstr, "-o", out,
 			  NULL };
-	rec = spawn(rargv, &efd);
+	rec = kmt_test__spawn(rargv, &efd);
 	ASSERT_GT(rec, 0);
-	if (!wait_for_text(efd, "recording", err, sizeof(err))) {
+	if (!kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
 		kill(wl, SIGKILL);
 		waitpid(wl, NULL, 0);
 		waitpid(rec, NULL, 0);
@@ -523,7 +484,7 @@ TEST(live_cgroup_filter)
 	snprintf(go, sizeof(go), "%s/go", kmt_test__tmpdir());
 	char *wargv[] = { (char *)kmt_test__binary(), "workload", "-q", "--start-file", go,
 			  "slab", NULL };
-	wl = spawn(wargv, NULL);
+	wl = kmt_test__spawn(wargv, NULL);
 	f = fopen(procs, "w");
 	if (f) {
 		fprintf(f, "%d\n", wl);
@@ -531,8 +492,8 @@ TEST(live_cgroup_filter)
 	}
 	char *rargv[] = { (char *)kmt_test__binary(), "record", "-q", "--cgroup", rel, "-o",
 			  out, NULL };
-	rec = spawn(rargv, &efd);
-	if (!wait_for_text(efd, "recording", err, sizeof(err))) {
+	rec = kmt_test__spawn(rargv, &efd);
+	if (!kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
 		kill(wl, SIGKILL);
 		waitpid(wl, NULL, 0);
 		waitpid(rec, NULL, 0);

@@ -14,24 +14,6 @@
 #include "../test.h"
 #include "../json.h"
 
-static char *run_out(const char *cmd, int *status)
-{
-	size_t cap = 4 << 20, n;
-	char *text = malloc(cap);
-	FILE *p = popen(cmd, "r");
-
-	if (!p || !text) {
-		free(text);
-		if (p)
-			pclose(p);
-		return NULL;
-	}
-	n = fread(text, 1, cap - 1, p);
-	text[n] = 0;
-	*status = pclose(p);
-	return text;
-}
-
 static bool need_bpf(void)
 {
 	return !geteuid() && !access("/sys/kernel/btf/vmlinux", R_OK);
@@ -46,7 +28,7 @@ static char *top_under_churn(const char *args, int *status)
 	snprintf(cmd, sizeof(cmd), "sh -c '(while [ ! -e %s/stop ]; do %s workload -q churn "
 		 "--seconds 0.3 >/dev/null 2>&1; done) & timeout 60 %s top %s 2>/dev/null; st=$?; "
 		 "touch %s/stop; wait; exit $st'", dir, k, k, args, dir);
-	return run_out(cmd, status);
+	return kmt_test__run(cmd, status);
 }
 
 TEST(top_help_and_usage_errors)
@@ -55,7 +37,7 @@ TEST(top_help_and_usage_errors)
 	int st;
 
 	snprintf(cmd, sizeof(cmd), "%s top --help 2>&1", kmt_test__binary());
-	out = run_out(cmd, &st);
+	out = kmt_test__run(cmd, &st);
 	ASSERT_TRUE(out != NULL);
 	ASSERT_EQ(WEXITSTATUS(st), 0);
 	ASSERT_CONTAINS(out, "usage: kmmtrace top");
@@ -218,7 +200,7 @@ TEST(live_top_needs_root)
 		SKIP("needs root and setpriv to drop to an unprivileged user");
 	snprintf(cmd, sizeof(cmd), "setpriv --reuid=65534 --regid=65534 --clear-groups %s top -b "
 		 "-i 1 2>&1", kmt_test__binary());
-	out = run_out(cmd, &st);
+	out = kmt_test__run(cmd, &st);
 	ASSERT_TRUE(out != NULL);
 	ASSERT_EQ(WEXITSTATUS(st), 1);
 	ASSERT_CONTAINS(out, "kmmtrace top: ");

@@ -15,24 +15,6 @@ static const char *const commands[] = {
 	"export", "workload",
 };
 
-static char *run_out(const char *cmd)
-{
-	size_t cap = 1 << 20, n;
-	char *text = malloc(cap);
-	FILE *p = popen(cmd, "r");
-
-	if (!p || !text) {
-		free(text);
-		if (p)
-			pclose(p);
-		return NULL;
-	}
-	n = fread(text, 1, cap - 1, p);
-	text[n] = 0;
-	pclose(p);
-	return text;
-}
-
 /* The README table row of a command: the line starting "| `kmmtrace CMD". */
 static char *readme_row(const char *readme, const char *cmd)
 {
@@ -68,7 +50,7 @@ TEST(docs_help_readme_and_sources_agree)
 		char line[512], src[256], *help, *row, *source;
 
 		snprintf(line, sizeof(line), "%s %s --help 2>&1", kmt_test__binary(), cmd);
-		help = run_out(line);
+		help = kmt_test__run(line, NULL);
 		ASSERT_TRUE(help != NULL);
 		row = readme_row(readme, cmd);
 		if (!row)
@@ -118,7 +100,7 @@ TEST(docs_man_page_is_current)
 
 	ASSERT_TRUE(got != NULL);
 	snprintf(cmd, sizeof(cmd), "sh tests/data/../../tools/gen-man.sh %s 2>&1", kmt_test__binary());
-	want = run_out(cmd);
+	want = kmt_test__run(cmd, NULL);
 	ASSERT_TRUE(want != NULL);
 	if (strcmp(want, got))
 		FAIL("kmmtrace.8 is out of date: run make man");
@@ -137,7 +119,7 @@ TEST(docs_bash_completion)
 		 "COMP_WORDS=(%s report -g ca); COMP_CWORD=3; _kmmtrace; echo \"${COMPREPLY[@]}\"; "
 		 "COMP_WORDS=(%s record --ring); COMP_CWORD=2; _kmmtrace; echo \"${COMPREPLY[@]}\"' 2>&1",
 		 kmt_test__binary(), kmt_test__binary(), kmt_test__binary(), kmt_test__binary());
-	out = run_out(cmd);
+	out = kmt_test__run(cmd, NULL);
 	ASSERT_TRUE(out != NULL);
 	ASSERT_STREQ(out, "lint\n--costly-order\ncallsite cache\n--ringbuf-mb\n");
 	free(out);

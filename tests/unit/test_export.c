@@ -83,22 +83,6 @@ static int read_events(const char *path, struct kmt_event *ev, int max, char *sy
 	return n;
 }
 
-static char *run_out(const char *cmd)
-{
-	char *text = malloc(1 << 20);
-	FILE *p = popen(cmd, "r");
-	size_t n;
-
-	if (!p || !text) {
-		free(text);
-		return NULL;
-	}
-	n = fread(text, 1, (1 << 20) - 1, p);
-	text[n] = 0;
-	pclose(p);
-	return text;
-}
-
 TEST(export_redact_permutes_and_keeps_what_analyses_need)
 {
 	char in[512], out[512], out2[512], cmd[2048], sym[128], cache[64], *r1, *r2;
@@ -142,9 +126,9 @@ TEST(export_redact_permutes_and_keeps_what_analyses_need)
 	}
 	/* the report reads the same from both */
 	snprintf(cmd, sizeof(cmd), "%s report -n 5 %s 2>/dev/null", k, in);
-	r1 = run_out(cmd);
+	r1 = kmt_test__run(cmd, NULL);
 	snprintf(cmd, sizeof(cmd), "%s report -n 5 %s 2>/dev/null", k, out);
-	r2 = run_out(cmd);
+	r2 = kmt_test__run(cmd, NULL);
 	ASSERT_TRUE(r1 && r2);
 	ASSERT_CONTAINS(r1, "alloc_thing");
 	ASSERT_STREQ(r2, r1);
@@ -197,13 +181,13 @@ TEST(export_folded_pprof_csv_json)
 	ASSERT_EQ(write_trace(in), 0);
 	/* folded by bytes: the stack root first; the call site stands for a missing stack */
 	snprintf(cmd, sizeof(cmd), "%s export -f folded %s 2>/dev/null | sort", k, in);
-	txt = run_out(cmd);
+	txt = kmt_test__run(cmd, NULL);
 	ASSERT_TRUE(txt != NULL);
 	ASSERT_STREQ(txt, "[mm_page_alloc, no stack] 16384\nalloc_thing 128\n"
 			  "caller_fn;alloc_thing 64\n");
 	free(txt);
 	snprintf(cmd, sizeof(cmd), "%s export -f folded --count %s 2>/dev/null | sort", k, in);
-	txt = run_out(cmd);
+	txt = kmt_test__run(cmd, NULL);
 	ASSERT_STREQ(txt, "[mm_page_alloc, no stack] 1\nalloc_thing 1\ncaller_fn;alloc_thing 1\n");
 	free(txt);
 	/* pprof: gzip'd profile.proto with 3 samples: 3 objects, 16576 bytes */
@@ -251,7 +235,7 @@ TEST(export_folded_pprof_csv_json)
 	ASSERT_GE(strings, 6);	/* "", 2 types, 2 units, function names */
 	/* csv: a header and one row holding every event */
 	snprintf(cmd, sizeof(cmd), "%s export -f csv %s 2>/dev/null", k, in);
-	txt = run_out(cmd);
+	txt = kmt_test__run(cmd, NULL);
 	ASSERT_TRUE(txt != NULL);
 	ASSERT_CONTAINS(txt, "t_s,kmalloc,kfree,kmem_cache_alloc,kmem_cache_free,mm_page_alloc");
 	ASSERT_CONTAINS(txt, "\n0.000,1,0,1,1,1,");
@@ -259,7 +243,7 @@ TEST(export_folded_pprof_csv_json)
 	free(txt);
 	/* json: one object per event */
 	snprintf(cmd, sizeof(cmd), "%s export -f json %s 2>/dev/null", k, in);
-	txt = run_out(cmd);
+	txt = kmt_test__run(cmd, NULL);
 	ASSERT_TRUE(txt != NULL);
 	for (char *p = txt; (p = strchr(p, '\n')); p++)
 		lines++;
