@@ -75,7 +75,7 @@ test: kmmtrace $(OUTPUT)/kmt-tests
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := $(OUTPUT)/fuzz
-FUZZ_HARNESSES := fuzz_trace fuzz_import fuzz_text
+FUZZ_HARNESSES := fuzz_trace fuzz_cmds fuzz_import fuzz_text
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wno-unused-parameter \
 	       -Wno-missing-field-initializers -D_GNU_SOURCE -I$(OUTPUT) -Iuser -Ibpf -Imodel \
@@ -100,6 +100,7 @@ fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/gen-seeds
 	$(Q)rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds/fuzz_trace $(FUZZ_DIR)/seeds/fuzz_text
 	$(Q)$(FUZZ_DIR)/gen-seeds $(FUZZ_DIR)/seeds/fuzz_trace $(FUZZ_DIR)/seeds/fuzz_text tests/data \
 		$(wildcard tests/data/import/*.txt)
+	$(Q)ln -s fuzz_trace $(FUZZ_DIR)/seeds/fuzz_cmds
 	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 # the man page, from the help texts (a unit test checks it is up to date)

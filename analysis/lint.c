@@ -644,7 +644,7 @@ struct lint *lint__new(const struct lint_env *env, const struct lint_suppression
 			 "events per call site (their counts are lower bounds)", env->live_cap);
 		note(l, buf);
 	}
-	if (env->nr_page_orders)
+	if (env->nr_page_orders && env->nr_page_orders <= 32 && l->env.page_size <= (1u << 20))
 		l->max_kmalloc = (__u64)l->env.page_size << (env->nr_page_orders - 1);
 	else
 		note(l, "the maximum page order is unknown: kmalloc-too-large is not checked");

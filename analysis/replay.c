@@ -8,6 +8,7 @@
  * formulas against the kernel's own arithmetic.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,18 +377,29 @@ static double cpu_seconds(void)
 static int replay_events(struct replay *rp, const struct replay_opts *opts, char *why,
 			 size_t wl)
 {
-	__u64 next = 0;
+	__u64 next = 0, iv = opts->interval_ns;
 	struct kmt_event e;
 	int n, err;
 
 	while ((n = trace_reader__next(rp->r, &e)) > 0) {
 		rp->res->events_read++;
-		if (!rp->t0)
-			next = (rp->t0 = e.ts) + opts->interval_ns;
-		while (opts->interval_ns && e.ts >= next) {
+		if (!rp->t0) {
+			rp->t0 = e.ts;
+			next = e.ts < UINT64_MAX - iv ? e.ts + iv : UINT64_MAX;
+		}
+		/*
+		 * The model does not change between events: of several boundaries
+		 * crossed at once, the first and the last are enough (a gap, or a
+		 * damaged timestamp far ahead, costs two samples, not one per interval).
+		 */
+		if (iv && e.ts >= next) {
+			__u64 last = next + (e.ts - next) / iv * iv;
+
 			if ((err = take_sample(rp, next - rp->t0)))
 				return err;
-			next += opts->interval_ns;
+			if (last != next && (err = take_sample(rp, last - rp->t0)))
+				return err;
+			next = last < UINT64_MAX - iv ? last + iv : UINT64_MAX;
 		}
 		if (rp->end_check_ts && !rp->end_checked && e.ts >= rp->end_check_ts)
 			end_check(rp);

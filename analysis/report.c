@@ -8,6 +8,7 @@
  * free is also an mm_page_free), failures counted among allocations.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,10 +408,16 @@ static void slab_free(struct run *run, const struct kmt_event *e)
 	gs->life[life_bucket(e->ts - o->ts)]++;
 }
 
+/* Bytes of a block of order pages; an order no kernel has (< 0, >= 32) counts 0. */
+static __u64 order_bytes(__u64 page_size, int order)
+{
+	return order >= 0 && order < 32 ? page_size << order : 0;
+}
+
 static void page_alloc(struct run *run, const struct kmt_event *e)
 {
 	struct report_page_totals *t = &run->rep->page;
-	__u64 bytes = (__u64)run->rep->page_size << e->order;
+	__u64 bytes = order_bytes(run->rep->page_size, e->order);
 	struct report_group_stat *gs;
 	struct obj *o;
 	int g;
@@ -441,7 +448,7 @@ static void page_alloc(struct run *run, const struct kmt_event *e)
 static void page_free(struct run *run, const struct kmt_event *e)
 {
 	struct report_page_totals *t = &run->rep->page;
-	__u64 bytes = (__u64)run->rep->page_size << e->order;
+	__u64 bytes = order_bytes(run->rep->page_size, e->order);
 	struct obj *o = obj_find(&run->pages, e->ptr);
 	struct report_group_stat *gs;
 
@@ -605,7 +612,7 @@ static void finish_live(struct obj_map *m, struct group_map *gm, __u32 page_size
 			continue;
 		g = &gm->g[o->group];
 		g->live++;
-		g->live_bytes += pages ? (__u64)page_size << o->order : o->last_alloc;
+		g->live_bytes += pages ? order_bytes(page_size, o->order) : o->last_alloc;
 		if (!g->oldest_live_ts || o->ts < g->oldest_live_ts) {
 			g->oldest_live_ts = o->ts;
 			g->oldest_live_stack = o->stack;
@@ -706,7 +713,7 @@ static void layers(struct run *run)
 	}
 	for (size_t i = 0; i < run->pages.cap; i++) {
 		const struct obj *o = &run->pages.t[i];
-		__u64 bytes = ps << o->order, addr = base + (o->key - 1) * ps;
+		__u64 bytes = order_bytes(ps, o->order), addr = base + (o->key - 1) * ps;
 		const struct obj *big;
 		struct slab_info si;
 
@@ -796,17 +803,27 @@ static void slab_sample(struct run *run, __u64 t)
 	};
 }
 
-/* Samples the slab model at each interval boundary the event at ts crosses. */
+/*
+ * Samples the slab model at the interval boundaries the event at ts crosses.
+ * The model does not change between events, so of several boundaries crossed
+ * at once only the first and the last are sampled: a gap in the trace (or a
+ * damaged timestamp far ahead) costs two samples, not one per interval.
+ */
 static void maybe_sample(struct run *run, __u64 ts)
 {
-	if (!run->opts->interval_ns)
+	__u64 iv = run->opts->interval_ns, last;
+
+	if (!iv)
 		return;
 	if (!run->next_sample)
-		run->next_sample = ts + run->opts->interval_ns;
-	while (ts >= run->next_sample) {
-		slab_sample(run, run->next_sample - run->t_first);
-		run->next_sample += run->opts->interval_ns;
-	}
+		run->next_sample = ts < UINT64_MAX - iv ? ts + iv : UINT64_MAX;
+	if (ts < run->next_sample)
+		return;
+	last = run->next_sample + (ts - run->next_sample) / iv * iv;
+	slab_sample(run, run->next_sample - run->t_first);
+	if (last != run->next_sample)
+		slab_sample(run, last - run->t_first);
+	run->next_sample = last < UINT64_MAX - iv ? last + iv : UINT64_MAX;
 }
 
 int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,

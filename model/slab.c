@@ -51,6 +51,7 @@
  * per-site counts match a recount.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,12 +200,12 @@ static inline size_t hslot(__u64 key, unsigned int bits)
 	return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
 }
 
-/* get_order() for this page size */
+/* get_order() for this page size (a size no block covers: the order of a 2^63-byte block) */
 static unsigned int get_order(const struct slab_model *m, __u64 size)
 {
 	unsigned int o = 0;
 
-	while ((__u64)m->o.page_size << o < size)
+	while ((__u64)m->o.page_size << o < size && (__u64)m->o.page_size << o < (1ULL << 63))
 		o++;
 	return o;
 }
@@ -1277,8 +1278,18 @@ static int drop_range(struct slab_model *m, __u64 addr, unsigned int order,
 			dropped++;
 			continue;
 		}
-		if (order - o > 30 || (1ULL << (order - o)) > MAX_SUB_SCAN)
-			continue;	/* a huge block: stale records go when reused */
+		if (order - o > 30 || (1ULL << (order - o)) > MAX_SUB_SCAN) {
+			/*
+			 * A huge block: stale records inside go when reused, but
+			 * one at addr itself has the key a new slab there takes.
+			 */
+			idx = slab_find(m, addr);
+			if (idx != NONE32 && m->slabs[idx].order == o) {
+				slab_drop(m, idx, why);
+				dropped++;
+			}
+			continue;
+		}
 		for (b = addr; b < end; b += sz) {
 			idx = slab_find(m, b);
 			if (idx != NONE32 && m->slabs[idx].order == o) {
@@ -1367,8 +1378,13 @@ static int place(struct slab_model *m, int *ci, __u64 ptr, __u32 cpu, __u32 *sla
 {
 	struct sm_cache *c = &m->caches[*ci];
 	__u64 base = ptr & ~c->mask;
-	__u32 idx = slab_find(m, base);
+	__u32 idx;
 
+	if (!base) {	/* no slab at address 0 (and base 0 marks a free record) */
+		inc(m, SLAB_INC_BAD_EVENT);
+		return 1;
+	}
+	idx = slab_find(m, base);
 	if (idx != NONE32 && m->slabs[idx].cache != (__u32)*ci) {
 		if (same_class(m, m->slabs[idx].cache, (__u32)*ci)) {
 			*ci = (int)m->slabs[idx].cache;
@@ -1527,8 +1543,11 @@ static int on_kmalloc(struct slab_model *m, const struct kmt_event *e)
 		a.flags |= OBJ_LARGE | OBJ_NOSLAB;
 		a.cls = SLAB_CLASS_LARGE;
 		a.kind |= SLAB_SITE_LARGE;
-		if (!a.alloc)
-			a.alloc = m->o.page_size << get_order(m, e->size);
+		if (!a.alloc) {
+			__u64 sz = (__u64)m->o.page_size << get_order(m, e->size);
+
+			a.alloc = sz < UINT32_MAX ? (__u32)sz : UINT32_MAX;
+		}
 		infer_page_offset(m, e);
 	} else {
 		a.ci = kmalloc_pick(m, e);
@@ -1976,7 +1995,9 @@ static void advice_kmalloc(const struct slab_model *m, const struct slab_site_st
 static void advice_dedicated(const struct slab_model *m, const struct slab_site_stats *st,
 			     struct slab_site_advice *a)
 {
-	__u32 slot = (__u32)align_up(st->max_req ? st->max_req : 1, 8), ralign, objects = 0;
+	__u64 aligned = align_up(st->max_req ? st->max_req : 1, 8);
+	/* a request near 4 GiB would round to 0 in 32 bits (and the loop below never end) */
+	__u32 slot = aligned <= UINT32_MAX ? (__u32)aligned : UINT32_MAX & ~7u, ralign, objects = 0;
 	int order;
 
 	a->dedicated_size = slot;
@@ -1991,7 +2012,8 @@ static void advice_dedicated(const struct slab_model *m, const struct slab_site_
 	/* calculate_alignment() with SLAB_HWCACHE_ALIGN */
 	for (ralign = m->o.cache_line_size; slot <= ralign / 2; ralign /= 2)
 		;
-	a->hwalign_size = (__u32)align_up(slot, ralign > 8 ? ralign : 8);
+	aligned = align_up(slot, ralign > 8 ? ralign : 8);
+	a->hwalign_size = aligned <= UINT32_MAX ? (__u32)aligned : slot;
 	a->hwalign_waste = st->allocs * a->hwalign_size - st->bytes_req;
 }
 

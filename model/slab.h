@@ -153,7 +153,8 @@ enum slab_inc {
 					   bytes_req, or unmapped), kmem_cache_alloc of no cache */
 	SLAB_INC_NO_GEOMETRY,		/* a cache whose slab geometry is unknown */
 	SLAB_INC_PARTIAL_PAGE_FREE,	/* pages freed or allocated cover part of a slab */
-	SLAB_INC_BAD_EVENT,		/* too many caches; bytes_req above the slot (clamped) */
+	SLAB_INC_BAD_EVENT,		/* too many caches; bytes_req above the slot (clamped);
+					   an object in the first slab-sized block of addresses */
 	SLAB_INC_MAX,
 };
 

@@ -303,12 +303,33 @@ struct gfp_builder {
 	size_t n;
 };
 
+/*
+ * A flag name as the kernel writes them: a C identifier. Anything else (a '|',
+ * a space, nothing) would make gfp_format()'s text unreadable to gfp_parse().
+ */
+static bool gfp_name_ok(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+			return false;
+	return len > 0;
+}
+
 static int table_add(struct gfp_builder *b, const char *name, size_t namelen, __u64 mask)
 {
 	struct kmt_gfp_entry *e;
+	size_t i;
 
 	if (b->n >= KMT_GFP_MAX_ENTRIES || namelen >= KMT_GFP_NAME_LEN || mask >> 32)
 		return -E2BIG;
+	if (!gfp_name_ok(name, namelen))
+		return -EINVAL;
+	/* a name listed twice: the first wins, as in gfp_parse() and gfp_mask_of() */
+	for (i = 0; i < b->n; i++)
+		if (!strncmp(b->t[i].name, name, namelen) && !b->t[i].name[namelen])
+			return 0;
 	if (!b->t) {
 		b->t = calloc(KMT_GFP_MAX_ENTRIES, sizeof(*b->t));
 		if (!b->t)
@@ -911,7 +932,8 @@ int gfp_table__from_meta(const void *val, __u32 len, struct kmt_gfp_entry **tabl
 		return -ENOMEM;
 	memcpy(t, val, len);
 	for (i = 0; i < cnt; i++) {
-		if (!t[i].name[0] || !memchr(t[i].name, 0, sizeof(t[i].name))) {
+		if (!memchr(t[i].name, 0, sizeof(t[i].name)) ||
+		    !gfp_name_ok(t[i].name, strlen(t[i].name))) {
 			free(t);
 			return -EINVAL;
 		}

@@ -590,6 +590,8 @@ void freemap__to_orders(const struct freemap *fm, __u64 start_pfn, __u64 end_pfn
 	__u64 pfn, end;
 	size_t i;
 
+	if (max > 63)
+		max = 63;
 	for (i = 0; i < fm->nr && nr_orders; i++) {
 		pfn = fm->runs[i].pfn > start_pfn ? fm->runs[i].pfn : start_pfn;
 		end = fm->runs[i].pfn + fm->runs[i].len;
@@ -597,7 +599,8 @@ void freemap__to_orders(const struct freemap *fm, __u64 start_pfn, __u64 end_pfn
 		while (pfn < end) {
 			order = pfn ? (unsigned int)__builtin_ctzll(pfn) : max;
 			order = order < max ? order : max;
-			while (pfn + (1ull << order) > end)
+			/* end - pfn, not pfn + block: a run near 2^64 must not wrap */
+			while ((1ull << order) > end - pfn)
 				order--;
 			counts[order]++;
 			pfn += 1ull << order;

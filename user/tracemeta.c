@@ -97,6 +97,13 @@ void tracemeta__load(const struct trace_reader *r, struct tracemeta *m)
 	m->page_size = meta_u32(r, KMT_META_PAGE_SIZE, 0);
 	m->nr_page_orders = meta_u32(r, KMT_META_NR_PAGE_ORDERS, 0);
 	m->pageblock_order = meta_u32(r, KMT_META_PAGEBLOCK_ORDER, 0);
+	/* what no kernel has reads as unknown: the analyses shift by these */
+	if (m->page_size < 1024 || m->page_size > (1u << 20) || (m->page_size & (m->page_size - 1)))
+		m->page_size = 0;
+	if (m->nr_page_orders > SYSINFO_MAX_ORDERS)
+		m->nr_page_orders = 0;
+	if (m->pageblock_order >= SYSINFO_MAX_ORDERS)
+		m->pageblock_order = 0;
 	m->preempt_rt = meta_u32(r, KMT_META_PREEMPT_RT, 0);
 	m->stacks = meta_u32(r, KMT_META_STACKS, 0);
 	p = trace_reader__meta(r, KMT_META_COUNTERS, 0, &len);

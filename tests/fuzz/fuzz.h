@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include "codec.h"
 #include "gfp.h"
+#include "trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,6 +46,43 @@ static inline int fuzz_file(const void *data, size_t size, const char **path)
 	}
 	*path = buf;
 	return 0;
+}
+
+/*
+ * Rewrites the header and payload CRC of every frame found in a trace file, so
+ * that mutations reach the decoders instead of failing a check; not when bit 0
+ * of byte 20 of the file header (reserved, ignored by readers) is set.
+ */
+static inline void fuzz_fix_crcs(uint8_t *p, size_t n)
+{
+	size_t off;
+	__u32 hsz;
+
+	if (n < KMT_FILE_HDR_SIZE || memcmp(p, KMT_FILE_MAGIC, 8) || (p[20] & 1))
+		return;
+	hsz = kmt_le32(p + 12);
+	if (hsz < KMT_FILE_HDR_SIZE || hsz > n)
+		return;
+	for (off = hsz; off + KMT_FRAME_HDR_SIZE <= n;) {
+		__u16 fhs;
+		__u32 stored;
+
+		if (kmt_le32(p + off) != KMT_FRAME_SYNC) {
+			off++;
+			continue;
+		}
+		fhs = kmt_le16(p + off + 6);
+		stored = kmt_le32(p + off + 8);
+		if (fhs >= KMT_FRAME_HDR_SIZE && fhs <= KMT_FRAME_HDR_MAX &&
+		    off + fhs + (__u64)stored <= n) {
+			kmt_put_le32(p + off + 28, kmt_crc32(p + off + fhs, stored));
+			kmt_put_le32(p + off + 60, kmt_crc32(p + off, 60));
+			off += fhs + (size_t)stored;
+		} else {
+			kmt_put_le32(p + off + 60, kmt_crc32(p + off, 60));
+			off += 4;
+		}
+	}
 }
 
 /* A malloc'ed NUL-terminated copy (embedded NULs stay: parsers see a prefix). */

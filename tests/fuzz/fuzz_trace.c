@@ -5,7 +5,8 @@
  * item goes through tracemeta and the META decoders of sysinfo, and the
  * analyses that consume a trace run on it: the lint engine and the vmalloc
  * analysis on the events read, then, when the whole trace is that short,
- * report__run and replay__run (each reads the trace again).
+ * report__run or replay__run (one of them per input, picked by the input's
+ * CRC like their options; each reads the trace again).
  *
  * So that mutations reach the decoders rather than die on a CRC, the harness
  * rewrites the header and payload CRCs of every frame it can find before
@@ -32,38 +33,6 @@
 #define FUZZ_MAX_EVENTS		20000
 /* The replay's model takes a byte per page of every zone: larger layouts are skipped. */
 #define FUZZ_MAX_ZONE_PAGES	(1ull << 18)
-
-static void fix_crcs(uint8_t *p, size_t n)
-{
-	size_t off;
-	__u32 hsz;
-
-	if (n < KMT_FILE_HDR_SIZE || memcmp(p, KMT_FILE_MAGIC, 8) || (p[20] & 1))
-		return;
-	hsz = kmt_le32(p + 12);
-	if (hsz < KMT_FILE_HDR_SIZE || hsz > n)
-		return;
-	for (off = hsz; off + KMT_FRAME_HDR_SIZE <= n;) {
-		__u16 fhs;
-		__u32 stored;
-
-		if (kmt_le32(p + off) != KMT_FRAME_SYNC) {
-			off++;
-			continue;
-		}
-		fhs = kmt_le16(p + off + 6);
-		stored = kmt_le32(p + off + 8);
-		if (fhs >= KMT_FRAME_HDR_SIZE && fhs <= KMT_FRAME_HDR_MAX &&
-		    off + fhs + (__u64)stored <= n) {
-			kmt_put_le32(p + off + 28, kmt_crc32(p + off + fhs, stored));
-			kmt_put_le32(p + off + 60, kmt_crc32(p + off, 60));
-			off += fhs + (size_t)stored;
-		} else {
-			kmt_put_le32(p + off + 60, kmt_crc32(p + off, 60));
-			off += 4;
-		}
-	}
-}
 
 static volatile __u64 sink;	/* keeps results alive */
 
@@ -221,6 +190,78 @@ static void event_lookups(const struct trace_reader *r, const struct tracemeta *
 	use_str(buf);
 }
 
+/* Suppressions of every rule, parsed once (the process keeps them). */
+static const struct lint_suppression *suppressions(int *n)
+{
+	static struct lint_suppression *s;
+	static int nr = -1;
+	char text[4096], why[256];
+	size_t len = 0;
+
+	if (nr < 0) {
+		for (int i = 0; i < LINT_NR_RULES; i++)
+			len += snprintf(text + len, sizeof(text) - len, "%s %s  # fuzz\n",
+					lint_rules[i].id, i & 1 ? "*" : "kvmalloc_node_noprof");
+		snprintf(text + len, sizeof(text) - len, "* alloc_pipe_info\n");
+		if (lint__parse_suppressions(text, &s, &nr, why, sizeof(why)))
+			abort();
+	}
+	*n = nr;
+	return s;
+}
+
+static void on_new(void *ctx, const struct lint *l, const struct lint_finding *f)
+{
+	char buf[256];
+
+	lint__gfp_name(l, f->example.gfp, buf, sizeof(buf));
+	use_str(buf);
+	use_str(f->site);
+}
+
+static const struct kmt_cache_def *cache_def(void *ctx, __u64 cache)
+{
+	return trace_reader__cache(ctx, cache);
+}
+
+/* A slab model fed the events as the report feeds it; its invariants must hold. */
+static struct slab_model *slab_new(struct trace_reader *r, const struct tracemeta *m)
+{
+	struct slab_model_opts o = {
+		.sz = sizeof(o), .page_size = m->page_size ? m->page_size : 4096,
+		.nr_cpus = m->nr_cpus, .infer_page_offset = true, .cache_def = cache_def,
+		.cache_def_ctx = r,
+		.gfp_dma = gfp_mask_of(m->gfp, m->nr_gfp, "__GFP_DMA"),
+		.gfp_reclaimable = gfp_mask_of(m->gfp, m->nr_gfp, "__GFP_RECLAIMABLE"),
+		.gfp_account = gfp_mask_of(m->gfp, m->nr_gfp, "__GFP_ACCOUNT"),
+	};
+	struct slab_model *s = slab_model__new(&o, NULL);
+	const char *text;
+	size_t len;
+
+	if (!s)
+		abort();
+	if ((text = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_SLABINFO, &len)))
+		slab_model__load_slabinfo(s, text, len, SLAB_SNAP_START);
+	return s;
+}
+
+static void slab_done(struct slab_model *s)
+{
+	struct slab_cache_stats st;
+	char err[256];
+
+	if (slab_model__check(s, err, sizeof(err))) {
+		fprintf(stderr, "slab model: %s\n", err);
+		abort();
+	}
+	for (int c = 0; c < slab_model__nr_caches(s); c++)
+		if (!slab_model__cache_stats(s, c, &st))
+			sink += st.live_objs;
+	sink += slab_model__mem_bytes(s);
+	slab_model__free(s);
+}
+
 static void lint_results(struct lint *l)
 {
 	const struct lint_finding *f;
@@ -234,6 +275,8 @@ static void lint_results(struct lint *l)
 		use_str(f[i].site);
 	}
 	use_str(lint__notes(l));
+	for (int i = 0, n = 0; lint__suppressions(l, &n) && i < n; i++)
+		sink += lint__suppressions(l, &n)[i].used;
 	sink += lint__count(l, LINT_INFO) + lint__stats(l)->allocs;
 }
 
@@ -267,6 +310,7 @@ static void run_report(struct trace_reader *r, __u32 h)
 		snprintf(o.filters[0].value, sizeof(o.filters[0].value), "%s", "process");
 		o.nr_filters = 1;
 	}
+	trace_reader__rewind(r);
 	if (report__run(r, &o, &rep, why, sizeof(why)) == 0) {
 		report__sort(rep.slab_groups, rep.nr_slab_groups, sorts[(h >> 4) & 3], why,
 			     sizeof(why));
@@ -301,6 +345,10 @@ static void run_replay(struct trace_reader *r, __u32 h)
 	if (replay__run(r, &o, h & 0x20000, &res, why, sizeof(why)) == 0) {
 		FILE *f = fopen("/dev/null", "w");
 
+		if (res.check_err[0]) {	/* the model's invariants hold whatever it is fed */
+			fprintf(stderr, "replay --check: %s\n", res.check_err);
+			abort();
+		}
 		for (int zi = 0; f && zi < res.nr_zones; zi++)
 			svgplot__replay(f, &res, zi);
 		if (f)
@@ -312,8 +360,10 @@ static void run_replay(struct trace_reader *r, __u32 h)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct trace_reader_stats *st;
+	const struct lint_suppression *supp;
 	struct tracemeta *m = malloc(sizeof(*m));
 	struct vmalloc_an *va = NULL;
+	struct slab_model *sm = NULL;
 	struct lint *l = NULL;
 	struct trace_reader *r;
 	struct lint_env env;
@@ -322,14 +372,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char msg[256], *kconfig;
 	uint8_t *copy;
 	size_t n = 0, len;
-	int err = 0, ret = 0;
+	int err = 0, ret = 0, nr_supp;
 	__u32 h;
 
 	copy = malloc(size ? size : 1);
 	if (!m || !copy)
 		abort();
 	memcpy(copy, data, size);
-	fix_crcs(copy, size);
+	fuzz_fix_crcs(copy, size);
 	h = (__u32)crc32(0, data, size);	/* picks the analyses' options */
 	if (fuzz_file(copy, size, &path))
 		goto out;
@@ -353,8 +403,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.costly_order = 3, .defs = trace_reader__defs(r), .site_rules = true,
 	};
 	free(kconfig);
-	l = lint__new(&env, NULL, 0, NULL, NULL);
+	supp = suppressions(&nr_supp);
+	l = h & 2 ? lint__new(&env, supp, nr_supp, on_new, NULL) : lint__new(&env, NULL, 0, NULL, NULL);
 	va = vmalloc_an__new(trace_reader__defs(r), m->page_size);
+	sm = slab_new(r, m);
 	if (!l || !va)
 		abort();
 	vmi = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_VMALLOCINFO, &len);
@@ -364,8 +416,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		event_lookups(r, m, &e, n < 200);
 		lint__event(l, &e);
 		vmalloc_an__event(va, &e);
+		slab_model__apply(sm, &e);
 		n++;
 	}
+	slab_done(sm);
 	lint__finish(l);
 	lint_results(l);
 	vmalloc_an__finish(va);
@@ -373,8 +427,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st = trace_reader__stats(r);
 	sink += st->events + st->bad_frames + st->truncated;
 	if (ret == 0 && n < FUZZ_MAX_EVENTS) {	/* the whole trace was read: it is short */
-		run_report(r, h);
-		run_replay(r, h);
+		if (h & 1)	/* one of the two, for speed: mutations reach both */
+			run_report(r, h);
+		else
+			run_replay(r, h);
 		trace_reader__rewind(r);
 		if (trace_reader__next(r, &e) > 0)
 			sink += e.ts;

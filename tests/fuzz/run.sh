@@ -14,7 +14,9 @@ shift 2
 passed=0
 failed=0
 total_cpu=0
-declare -A max_len=([fuzz_trace]=65536 [fuzz_import]=16384 [fuzz_text]=8192)
+declare -A max_len=([fuzz_trace]=65536 [fuzz_cmds]=65536 [fuzz_import]=16384 [fuzz_text]=8192)
+# fuzz_cmds: the commands print; close the fuzzer's stdout and stderr (it keeps its own)
+declare -A extra=([fuzz_cmds]=-close_fd_mask=3)
 for h in "$@"; do
 	work=$dir/work/$h
 	crashes=$dir/crashes/$h
@@ -28,7 +30,7 @@ for h in "$@"; do
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		"$dir/$h" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
-		-max_len="${max_len[$h]:-65536}" -print_final_stats=1 \
+		-max_len="${max_len[$h]:-65536}" -print_final_stats=1 ${extra[$h]:-} \
 		-artifact_prefix="$crashes/" "${corpora[@]}" >"$log" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
