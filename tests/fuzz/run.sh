@@ -6,7 +6,8 @@
 # tests/fuzz/corpus/HARNESS (committed text seeds), FUZZ_DIR/seeds/HARNESS
 # (generated binary seeds). Crashes, leaks, timeouts and OOMs go to
 # FUZZ_DIR/crashes/HARNESS/. Prints per harness its runs, seconds and crashes,
-# then "N passed, N failed"; exits 1 when any harness failed.
+# then "N passed, N failed"; exits 1 when any harness failed. FUZZ_FLAGS adds
+# libFuzzer flags (CI: -seed=1, the same mutation sequence every run).
 set -u
 dir=$1
 secs=$2
@@ -30,7 +31,7 @@ for h in "$@"; do
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		"$dir/$h" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
-		-max_len="${max_len[$h]:-65536}" -print_final_stats=1 ${extra[$h]:-} \
+		-max_len="${max_len[$h]:-65536}" -print_final_stats=1 ${extra[$h]:-} ${FUZZ_FLAGS:-} \
 		-artifact_prefix="$crashes/" "${corpora[@]}" >"$log" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
