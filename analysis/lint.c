@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "codec.h"
 #include "context.h"
 #include "defs.h"
 #include "frames.h"
@@ -159,9 +160,7 @@ struct lint {
 	struct lint_stats st;
 	struct lint_finding *f;
 	size_t nr_f, cap_f;
-	__u64 *fkeys;		/* key hash + 1 per slot; 0 empty */
-	__u32 *fidx;
-	size_t fcap;
+	struct kmt_map fmap;	/* fkey() -> index in f */
 	struct site *sites;	/* open addressing by call_site (+1 in key) */
 	size_t scap, slen;
 	struct pending *pend;
@@ -223,35 +222,6 @@ static __u64 fkey(int rule, __u64 call_site, __s32 stack)
 	       ((__u64)rule * 0x9E3779B97F4A7C15ull) ^ (__u64)(__u32)stack;
 }
 
-static int fgrow(struct lint *l)
-{
-	size_t cap = l->fcap ? l->fcap * 2 : 256;
-	__u64 *keys = calloc(cap, sizeof(*keys));
-	__u32 *idx = calloc(cap, sizeof(*idx));
-
-	if (!keys || !idx) {
-		free(keys);
-		free(idx);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < l->fcap; i++) {
-		size_t j;
-
-		if (!l->fkeys[i])
-			continue;
-		for (j = kmt_hash64(l->fkeys[i]) & (cap - 1); keys[j]; j = (j + 1) & (cap - 1))
-			;
-		keys[j] = l->fkeys[i];
-		idx[j] = l->fidx[i];
-	}
-	free(l->fkeys);
-	free(l->fidx);
-	l->fkeys = keys;
-	l->fidx = idx;
-	l->fcap = cap;
-	return 0;
-}
-
 /* The call site, or the first frame outside the allocators when the call site is one of them. */
 static void name_site(const struct lint *l, const struct kmt_event *e, char *buf, size_t len)
 {
@@ -279,23 +249,29 @@ static int suppressed_by(struct lint *l, int rule, const char *site)
 	return -1;
 }
 
+static bool same_finding(const struct lint_finding *f, int rule, const struct kmt_event *e)
+{
+	return f->rule == rule && f->call_site == e->call_site && f->stack_id == e->stack_id;
+}
+
 /* The finding of (rule, e's site, e's stack), created on first sight; -1 on ENOMEM. */
 static long finding_of(struct lint *l, int rule, const struct kmt_event *e, __u64 count)
 {
-	__u64 k = fkey(rule, e->call_site, e->stack_id) | 1;
+	__u64 k = fkey(rule, e->call_site, e->stack_id);
+	__u32 *idx = kmt_map__get(&l->fmap, k);
+	long found = -1;
 	struct lint_finding *f;
-	size_t i;
 
-	if ((l->nr_f + 1) * 2 > l->fcap && fgrow(l))
-		return -1;
-	for (i = kmt_hash64(k) & (l->fcap - 1); l->fkeys[i]; i = (i + 1) & (l->fcap - 1)) {
-		f = &l->f[l->fidx[i]];
-		if (l->fkeys[i] == k && f->rule == rule && f->call_site == e->call_site &&
-		    f->stack_id == e->stack_id) {
-			f->count += count;
-			f->last_ts = e->ts > f->last_ts ? e->ts : f->last_ts;
-			return l->fidx[i];
-		}
+	if (idx && same_finding(&l->f[*idx], rule, e))
+		found = *idx;
+	for (size_t i = 0; idx && found < 0 && i < l->nr_f; i++)	/* a hash collision */
+		if (same_finding(&l->f[i], rule, e))
+			found = i;
+	if (found >= 0) {
+		f = &l->f[found];
+		f->count += count;
+		f->last_ts = e->ts > f->last_ts ? e->ts : f->last_ts;
+		return found;
 	}
 	if (l->nr_f == l->cap_f) {
 		size_t cap = l->cap_f ? l->cap_f * 2 : 64;
@@ -323,8 +299,8 @@ static long finding_of(struct lint *l, int rule, const struct kmt_event *e, __u6
 	f->suppressed_by = suppressed_by(l, rule, f->site);
 	if (f->suppressed_by >= 0)
 		l->supp[f->suppressed_by].used++;
-	l->fkeys[i] = k;
-	l->fidx[i] = l->nr_f;
+	if (!idx && kmt_map__put(&l->fmap, k, l->nr_f))
+		return -1;
 	l->nr_f++;
 	if (l->on_new && f->suppressed_by < 0)
 		l->on_new(l->ctx, l, f);
@@ -751,11 +727,7 @@ void lint__finish(struct lint *l)
 	l->finished = true;
 	if (l->nr_f)
 		qsort(l->f, l->nr_f, sizeof(*l->f), by_severity_count);
-	free(l->fkeys);
-	free(l->fidx);
-	l->fkeys = NULL;
-	l->fidx = NULL;
-	l->fcap = 0;
+	kmt_map__free(&l->fmap);
 }
 
 const struct lint_finding *lint__findings(const struct lint *l, size_t *n)
@@ -794,8 +766,7 @@ void lint__free(struct lint *l)
 	if (!l)
 		return;
 	free(l->f);
-	free(l->fkeys);
-	free(l->fidx);
+	kmt_map__free(&l->fmap);
 	free(l->sites);
 	free(l->pend);
 	free(l->own);
