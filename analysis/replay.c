@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "replay.h"
 #include "sysinfo.h"
 #include "tracemeta.h"
@@ -49,6 +50,28 @@ static int load_zones(const struct trace_reader *r, struct replay_result *res)
 		res->nr_zones = REPLAY_MAX_ZONES;
 	memcpy(res->zones, p, res->nr_zones * sizeof(struct kmt_zone_info));
 	return 0;
+}
+
+/*
+ * The model takes a byte per page of every zone's span (and a little per
+ * pageblock): a layout that would not fit in half of this machine's memory is
+ * refused with a reason rather than allocated (a damaged ZONES item can claim
+ * 2^64 pages).
+ */
+static int check_model_size(const struct replay_result *res, char *why, size_t wl)
+{
+	long nr = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	__u64 ram = nr > 0 && psz > 0 ? (__u64)nr * (__u64)psz : 0, pages = 0;
+
+	for (int z = 0; z < res->nr_zones; z++)
+		pages = pages + res->zones[z].spanned < pages ? UINT64_MAX
+							      : pages + res->zones[z].spanned;
+	if (!ram || pages <= ram / 2)
+		return 0;
+	snprintf(why, wl, "the trace's zones span %llu pages: the model would need %llu MiB, more "
+		 "than half of this machine's %llu MiB", (unsigned long long)pages,
+		 (unsigned long long)(pages >> 20), (unsigned long long)(ram >> 20));
+	return -E2BIG;
 }
 
 static bool kconfig_has(const struct trace_reader *r, const char *line)
@@ -436,7 +459,7 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 		seterr(why, wl, "the trace has no zone layout (KMT_META_ZONES)", NULL);
 		return -ENOENT;
 	}
-	if ((err = model_opts(r, opts, res, &bo, why, wl)))
+	if ((err = model_opts(r, opts, res, &bo, why, wl)) || (err = check_model_size(res, why, wl)))
 		return err;
 	rp.m = buddy_model__new(&bo, res->zones, res->nr_zones, &err);
 	if (!rp.m) {

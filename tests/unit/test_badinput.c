@@ -793,3 +793,36 @@ TEST(badinput_fuzz_slab_huge_over_small)
 	}
 	slab_model__free(m);
 }
+
+/*
+ * A ZONES item claiming 2^50 pages: the replay's model (a byte per page)
+ * would be a petabyte. Refused with the reason, nothing allocated.
+ */
+TEST(badinput_replay_zone_span_too_large)
+{
+	struct kmt_zone_info z = { .node = 0, .name = "Normal", .spanned = 1ull << 50,
+				   .present = 1024, .managed = 1024 };
+	struct replay_opts ro = { .pageblock_order = -1 };
+	__u32 orders = 11, pbo = 9;
+	struct replay_result res;
+	struct trace_writer *w;
+	struct trace_reader *r;
+	char why[256] = "", out[4096];
+
+	w = trace_writer__open(bpath("zones.kmt"), NULL, NULL);
+	ASSERT_TRUE(w);
+	trace_writer__meta_add(w, KMT_META_ZONES, &z, sizeof(z));
+	trace_writer__meta_add(w, KMT_META_NR_PAGE_ORDERS, &orders, 4);
+	trace_writer__meta_add(w, KMT_META_PAGEBLOCK_ORDER, &pbo, 4);
+	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, mts, strlen(mts));
+	ASSERT_EQ(trace_writer__finish(w), 0);
+	trace_writer__free(w);
+	r = trace_reader__open(bpath("zones.kmt"), NULL, NULL, 0);
+	ASSERT_TRUE(r);
+	ASSERT_EQ(replay__run(r, &ro, false, &res, why, sizeof(why)), -E2BIG);
+	ASSERT_CONTAINS(why, "the trace's zones span 1125899906842624 pages");
+	replay_result__free(&res);
+	trace_reader__free(r);
+	ASSERT_EQ(run_kmt("replay", bpath("zones.kmt"), out, sizeof(out)), 1);
+	ASSERT_CONTAINS(out, "kmmtrace replay: the trace's zones span");
+}
