@@ -304,17 +304,21 @@ struct gfp_builder {
 };
 
 /*
- * A flag name as the kernel writes them: a C identifier. Anything else (a '|',
- * a space, nothing) would make gfp_format()'s text unreadable to gfp_parse().
+ * A flag name as the kernel writes them: a C identifier, not "none". Anything
+ * else (a '|', a space, nothing, "0x10", "none") would make gfp_format()'s
+ * text unreadable to gfp_parse(), which takes those for separators, left-over
+ * bits in hex and no flags.
  */
 static bool gfp_name_ok(const char *name, size_t len)
 {
 	size_t i;
 
+	if (!len || isdigit((unsigned char)name[0]) || (len == 4 && !strncmp(name, "none", 4)))
+		return false;
 	for (i = 0; i < len; i++)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
 			return false;
-	return len > 0;
+	return true;
 }
 
 static int table_add(struct gfp_builder *b, const char *name, size_t namelen, __u64 mask)
