@@ -933,27 +933,41 @@ static int meta_start(struct meta_list *w, const struct sysinfo_opts *opts, char
 	return ret;
 }
 
+/* The rest; buddyinfo and the debugfs indexes are meta_snapshot_group()'s. */
 static const struct snapshot_src {
 	const char *name;
-	const char *path;	/* relative to debugfs when debugfs is set */
-	bool debugfs;
+	const char *path;
 } snapshot_srcs[] = {
-	{ SYSINFO_SNAP_BUDDYINFO,	"/proc/buddyinfo" },
 	{ SYSINFO_SNAP_PAGETYPEINFO,	"/proc/pagetypeinfo" },
 	{ SYSINFO_SNAP_SLABINFO,	"/proc/slabinfo" },
 	{ SYSINFO_SNAP_VMALLOCINFO,	"/proc/vmallocinfo" },
 	{ SYSINFO_SNAP_VMSTAT,		"/proc/vmstat" },
 	{ SYSINFO_SNAP_ZONEINFO,	"/proc/zoneinfo" },
 	{ SYSINFO_SNAP_MEMINFO,		"/proc/meminfo" },
-	{ SYSINFO_SNAP_EXTFRAG_INDEX,	"extfrag/extfrag_index", true },
-	{ SYSINFO_SNAP_UNUSABLE_INDEX,	"extfrag/unusable_index", true },
 };
+
+static int meta_snapshot_text(struct meta_list *w, __u8 phase, const char *name,
+			      const char *text, size_t len)
+{
+	size_t nlen = strlen(name);
+	char *item = malloc(1 + nlen + 1 + len);
+	int ret;
+
+	if (!item)
+		return -ENOMEM;
+	item[0] = phase;
+	memcpy(item + 1, name, nlen + 1);
+	memcpy(item + 1 + nlen + 1, text, len);
+	ret = meta_list__add(w, KMT_META_SNAPSHOT, item, 1 + nlen + 1 + len);
+	free(item);
+	return ret;
+}
 
 static int meta_snapshot(struct meta_list *w, __u8 phase, const char *name, const char *path,
 			 char *err, size_t errlen)
 {
-	size_t nlen = strlen(name), len;
-	char *text = NULL, *item;
+	char *text = NULL;
+	size_t len;
 	int ret;
 
 	ret = sysinfo__read_file(path, &text, &len);
@@ -961,44 +975,81 @@ static int meta_snapshot(struct meta_list *w, __u8 phase, const char *name, cons
 		note(err, errlen, "skipped snapshot %s: %s", path, strerror(-ret));
 		return 0;
 	}
-	item = malloc(1 + nlen + 1 + len);
-	if (!item) {
-		free(text);
-		return -ENOMEM;
-	}
-	item[0] = phase;
-	memcpy(item + 1, name, nlen + 1);
-	memcpy(item + 1 + nlen + 1, text, len);
-	ret = meta_list__add(w, KMT_META_SNAPSHOT, item, 1 + nlen + 1 + len);
-	free(item);
+	ret = meta_snapshot_text(w, phase, name, text, len);
 	free(text);
+	return ret;
+}
+
+/*
+ * /proc/buddyinfo and the kernel's own extfrag_index / unusable_index are compared
+ * order by order (replay --check), so they must describe the same moment: read them
+ * back to back, before the slow files (pagetypeinfo walks every pageblock), and again
+ * while buddyinfo changed under the index reads. Tries that never settle keep the last.
+ */
+#define SNAP_GROUP_TRIES 8
+
+static int meta_snapshot_group(struct meta_list *w, __u8 phase, const char *dbg, char *err,
+			       size_t errlen)
+{
+	char *before = NULL, *after = NULL, *idx[2] = {}, path[300];
+	const char *names[2] = { SYSINFO_SNAP_EXTFRAG_INDEX, SYSINFO_SNAP_UNUSABLE_INDEX };
+	const char *files[2] = { "extfrag/extfrag_index", "extfrag/unusable_index" };
+	size_t blen = 0, alen = 0, ilen[2] = {};
+	int ret, i, tries;
+
+	ret = sysinfo__read_file("/proc/buddyinfo", &before, &blen);
+	if (ret) {
+		note(err, errlen, "skipped snapshot /proc/buddyinfo: %s", strerror(-ret));
+		before = NULL;
+	}
+	for (tries = 0; dbg && tries < SNAP_GROUP_TRIES; tries++) {
+		for (i = 0; i < 2; i++) {
+			free(idx[i]);
+			idx[i] = NULL;
+			snprintf(path, sizeof(path), "%s/%s", dbg, files[i]);
+			if (sysinfo__read_file(path, &idx[i], &ilen[i]))
+				idx[i] = NULL;
+		}
+		if (!before || sysinfo__read_file("/proc/buddyinfo", &after, &alen))
+			break;
+		if (alen == blen && !memcmp(after, before, blen)) {
+			free(after);
+			break;
+		}
+		free(before);
+		before = after;
+		blen = alen;
+		after = NULL;
+	}
+	ret = 0;
+	if (before)
+		ret = meta_snapshot_text(w, phase, SYSINFO_SNAP_BUDDYINFO, before, blen);
+	for (i = 0; i < 2; i++) {
+		if (!ret && idx[i])
+			ret = meta_snapshot_text(w, phase, names[i], idx[i], ilen[i]);
+		else if (!idx[i] && dbg)
+			note(err, errlen, "skipped snapshot %s/%s", dbg, files[i]);
+		free(idx[i]);
+	}
+	free(before);
 	return ret;
 }
 
 static int meta_snapshots(struct meta_list *w, __u8 phase, bool may_mount, char *err,
 			  size_t errlen)
 {
-	const char *dbg = NULL;
-	char path[300], why[200];
+	const char *dbg;
+	char why[200];
 	size_t i;
-	int ret = 0;
+	int ret;
 
-	for (i = 0; !ret && i < sizeof(snapshot_srcs) / sizeof(snapshot_srcs[0]); i++) {
-		if (!snapshot_srcs[i].debugfs) {
-			ret = meta_snapshot(w, phase, snapshot_srcs[i].name, snapshot_srcs[i].path,
-					    err, errlen);
-			continue;
-		}
-		if (!dbg) {
-			dbg = sysinfo__debugfs_dir(may_mount, why, sizeof(why));
-			if (!dbg) {
-				note(err, errlen, "skipped debugfs snapshots: %s", why);
-				break;
-			}
-		}
-		snprintf(path, sizeof(path), "%s/%s", dbg, snapshot_srcs[i].path);
-		ret = meta_snapshot(w, phase, snapshot_srcs[i].name, path, err, errlen);
-	}
+	dbg = sysinfo__debugfs_dir(may_mount, why, sizeof(why));
+	if (!dbg)
+		note(err, errlen, "skipped debugfs snapshots: %s", why);
+	ret = meta_snapshot_group(w, phase, dbg, err, errlen);
+	for (i = 0; !ret && i < sizeof(snapshot_srcs) / sizeof(snapshot_srcs[0]); i++)
+		ret = meta_snapshot(w, phase, snapshot_srcs[i].name, snapshot_srcs[i].path,
+				    err, errlen);
 	return ret;
 }
 
