@@ -17,7 +17,7 @@ STATIC_LIBS := -l:libbpf.a -l:libelf.a -l:libz.a -lm $(shell pkg-config --static
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS)) $(OUTPUT)/kmmtrace_direct.skel.h
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c model/*.c analysis/*.c))
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 TEST_SRCS := tests/test_main.c tests/json.c $(wildcard tests/unit/*.c tests/live/*.c)
@@ -50,6 +50,25 @@ $(OUTPUT)/%.bpf.o: $(OUTPUT)/%.tmp.bpf.o
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# The same programs reading the preempt count with one direct load (bpf_rdonly_cast,
+# Linux 6.2+; bpf/compat.bpf.h): the collector loads these bytes into kmmtrace_bpf's
+# skeleton where the kernel has the kfunc, so both objects must lay out their maps
+# and globals alike; the check compares the two skeletons less their ELF bytes.
+$(OUTPUT)/kmmtrace_direct.tmp.bpf.o: bpf/kmmtrace.bpf.c $(HDRS) $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DKMT_DIRECT_PC -c $< -o $@
+
+$(OUTPUT)/kmmtrace_direct.skel.h: $(OUTPUT)/kmmtrace_direct.bpf.o $(OUTPUT)/kmmtrace.skel.h
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name kmmtrace_bpf > $@.tmp
+	$(Q)sed '/^static inline const void \*kmmtrace_bpf__elf_bytes(size_t \*sz)$$/,/^}$$/d' \
+		$@.tmp > $@.a; \
+	sed '/^static inline const void \*kmmtrace_bpf__elf_bytes(size_t \*sz)$$/,/^}$$/d' \
+		$(OUTPUT)/kmmtrace.skel.h > $@.b; \
+	if ! cmp -s $@.a $@.b; then echo "kmmtrace_direct: layout differs from kmmtrace.bpf.o:"; \
+		diff $@.b $@.a | head -20; rm -f $@.a $@.b $@.tmp; exit 1; fi; rm -f $@.a $@.b
+	$(Q)$(BPFTOOL) gen skeleton $< name kmmtrace_direct > $@.tmp && mv $@.tmp $@
 
 $(OUTPUT)/%.o: %.c $(HDRS) $(SKELS) | $(OUTPUT)/user $(OUTPUT)/model $(OUTPUT)/analysis $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/tests/live
 	$(call msg,CC,$@)
@@ -117,9 +136,10 @@ deps:
 		make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 		libjs-chart.js
 	# test-only: perf (parity with perf kmem stat, the overload test, the benchmark),
-	# chromium (the HTML report rendered headless)
+	# chromium (the HTML report rendered headless), the sanitizer and libFuzzer
+	# runtimes (make fuzz)
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends linux-perf \
-		chromium
+		chromium libclang-rt-dev
 
 # The README's first command: a short system-wide recording of the built-in workload.
 demo: deps

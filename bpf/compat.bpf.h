@@ -27,6 +27,10 @@ const volatile __s8 tp_arg[KMT_EV_MAX][KMT_SLOT_MAX];
 const volatile __s64 pc_delta;	/* &preempt_count - &runqueues, per-CPU offsets */
 const volatile bool pc_enabled;
 
+#ifdef KMT_DIRECT_PC
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
+#endif
+
 /*
  * One load per case, with the offset in the instruction: tp_btf context reads
  * must use a constant offset from an unmodified ctx pointer, so clang must not
@@ -104,8 +108,23 @@ static __always_inline bool __read_preempt_count(__u64 *cached, struct task_stru
 		addr = rq + pc_delta;
 		*cached = addr;
 	}
+#ifdef KMT_DIRECT_PC
+	/*
+	 * A direct load: bpf_rdonly_cast (6.2+, inlined by the verifier to a move)
+	 * makes the address an untrusted BTF pointer, read with one faulting load
+	 * instead of a bpf_probe_read_kernel call. Any struct whose first member is
+	 * a 4-byte int serves as the type: refcount_t's.
+	 */
+	{
+		struct refcount_struct *r = bpf_rdonly_cast((void *)addr,
+				bpf_core_type_id_kernel(struct refcount_struct));
+
+		*pc = r->refs.counter;
+	}
+#else
 	if (bpf_probe_read_kernel(pc, sizeof(*pc), (void *)addr))
 		return false;
+#endif
 	*pc &= 0x7fffffff;	/* PREEMPT_NEED_RESCHED is folded in inverted */
 	return true;
 }

@@ -130,8 +130,11 @@ static void print_plain(const struct trace_reader *r, const struct tracemeta *m,
 	printf("command:      %s\n", in->cmdline);
 	printf("filter:       %s\n", in->filter[0] ? in->filter : "none (system-wide)");
 	printf("stacks:       %s\n", m->stacks ? "yes" : "no");
-	printf("calibration:  preempt base %u, rcu base %d (%s), %u samples\n", m->calib.pc_base,
-	       m->calib.rcu_base, m->calib.rcu_known ? "tracked" : "untracked", m->calib.samples);
+	printf("calibration:  preempt base %u, rcu base %d (%s), %u samples, preempt count %s\n",
+	       m->calib.pc_base, m->calib.rcu_base, m->calib.rcu_known ? "tracked" : "untracked",
+	       m->calib.samples, m->calib.method == 3 ? "loaded directly" :
+	       m->calib.method == 1 ? "read by helper" : m->calib.method == 2 ? "from __ksym" :
+	       "unknown");
 	printf("events:       %llu over %.3f s (%.0f/s), %.2f bytes/event\n",
 	       (unsigned long long)in->events, span, span > 0 ? in->events / span : 0.0,
 	       in->events ? (double)s->file_size / in->events : 0.0);
@@ -199,7 +202,8 @@ static void print_json(const struct trace_reader *r, const struct tracemeta *m,
 	       "\"nr_cpus\":%u,\"page_size\":%u,\"nr_page_orders\":%u,\"pageblock_order\":%u,"
 	       "\"preempt_rt\":%s,\"stacks\":%s,\"events\":%llu,\"t_first\":%llu,\"t_last\":%llu,"
 	       "\"lost\":%llu,\"recursion_misses\":%llu,\"truncated\":%s,\"finished\":%s,"
-	       "\"bad_chunks\":%llu,\"counts\":{",
+	       "\"bad_chunks\":%llu,\"calibration\":{\"preempt_base\":%u,\"rcu_base\":%d,"
+	       "\"rcu_tracked\":%s,\"samples\":%u,\"method\":%u},\"counts\":{",
 	       s->major, s->minor, (unsigned long long)s->file_size,
 	       (unsigned long long)s->chunks, m->release, m->nr_cpus, m->page_size,
 	       m->nr_page_orders, m->pageblock_order, m->preempt_rt ? "true" : "false",
@@ -207,7 +211,9 @@ static void print_json(const struct trace_reader *r, const struct tracemeta *m,
 	       (unsigned long long)in->t_first, (unsigned long long)in->t_last,
 	       (unsigned long long)s->lost, (unsigned long long)in->recursion_misses,
 	       s->truncated ? "true" : "false",
-	       s->finished ? "true" : "false", (unsigned long long)s->bad_frames);
+	       s->finished ? "true" : "false", (unsigned long long)s->bad_frames,
+	       m->calib.pc_base, m->calib.rcu_base, m->calib.rcu_known ? "true" : "false",
+	       m->calib.samples, m->calib.method);
 	for (int t = 1, first = 1; t < KMT_EV_MAX; t++) {
 		printf("%s\"%s\":{\"written\":%llu,\"status\":\"%s\"", first ? "" : ",",
 		       kmt_event_type_name(t), (unsigned long long)in->count[t],

@@ -22,6 +22,11 @@
 #include "ringbuf.h"
 #include "u64set.h"
 #include "kmmtrace.skel.h"
+/* only its ELF bytes: the same programs with a direct preempt-count load (Makefile) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "kmmtrace_direct.skel.h"
+#pragma GCC diagnostic pop
 
 struct collector {
 	struct kmmtrace_bpf *skel;
@@ -47,6 +52,7 @@ struct collector {
 	__u64 bad_records;	/* malformed records: a bug, counted rather than trusted */
 	__u64 last_reload_ns;
 	__u32 page_struct_size;
+	bool direct_pc;		/* loading kmmtrace_direct's bytes */
 	int sink_err;
 	int nr_cpus;
 };
@@ -268,6 +274,57 @@ static void test_refuse(struct collector *c)
 		bpf_program__set_type(p, BPF_PROG_TYPE_SOCKET_FILTER);
 }
 
+/*
+ * kmmtrace_bpf's skeleton, holding kmmtrace_direct's programs when direct: the Makefile
+ * checked that both objects lay out their maps and globals alike.
+ */
+static struct kmmtrace_bpf *open_skeleton(bool direct)
+{
+	struct kmmtrace_bpf *obj;
+	int err;
+
+	if (!direct)
+		return kmmtrace_bpf__open();
+	obj = calloc(1, sizeof(*obj));
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = kmmtrace_bpf__create_skeleton(obj);
+	if (!err) {
+		obj->skeleton->data = (void *)kmmtrace_direct__elf_bytes(&obj->skeleton->data_sz);
+		err = bpf_object__open_skeleton(obj->skeleton, NULL);
+	}
+	if (err) {
+		kmmtrace_bpf__destroy(obj);
+		errno = -err;
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * The direct preempt-count load needs the bpf_rdonly_cast kfunc (Linux 6.2) and
+ * refcount_t's struct in the kernel's BTF; KMMTRACE_NO_DIRECT_PC=1 declines it (to
+ * compare the two, bench/run.sh).
+ */
+static bool direct_pc_possible(void)
+{
+	const char *no = getenv("KMMTRACE_NO_DIRECT_PC");
+	struct btf *btf;
+	bool ok;
+
+	if (no && *no && strcmp(no, "0"))
+		return false;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 &&
+	     btf__find_by_name_kind(btf, "refcount_struct", BTF_KIND_STRUCT) > 0;
+	btf__free(btf);
+	return ok;
+}
+
 static int open_configured(struct collector *c, const __u64 refused, char *err, size_t errlen)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -277,7 +334,7 @@ static int open_configured(struct collector *c, const __u64 refused, char *err, 
 		seterr(err, errlen, "failed to load kernel BTF: %s", strerror(errno));
 		return -errno;
 	}
-	c->skel = kmmtrace_bpf__open();
+	c->skel = open_skeleton(c->direct_pc);
 	if (!c->skel) {
 		e = -errno;
 		btf__free(btf);
@@ -327,6 +384,15 @@ static int open_and_load(struct collector *c, char *err, size_t errlen)
 		e = kmmtrace_bpf__load(c->skel);
 		if (!e)
 			break;
+		if (c->direct_pc) {
+			if (verbose)
+				fprintf(stderr, "kmmtrace: the direct preempt-count read did not load "
+					"(%s); reading it with bpf_probe_read_kernel\n", strerror(-e));
+			c->direct_pc = false;
+			kmmtrace_bpf__destroy(c->skel);
+			c->skel = NULL;
+			continue;
+		}
 		type = type_of_prog(refused_prog);
 		if (type <= 0 || (refused & (1ull << type))) {
 			seterr(err, errlen, "failed to load BPF program %s: %s (run with -v for the "
@@ -341,6 +407,12 @@ static int open_and_load(struct collector *c, char *err, size_t errlen)
 		kmmtrace_bpf__destroy(c->skel);
 		c->skel = NULL;
 	}
+	if (c->direct_pc && c->calib.method == 1)
+		c->calib.method = 3;
+	if (verbose)
+		fprintf(stderr, "kmmtrace: preempt count read %s\n", c->calib.method == 3 ?
+			"with a direct load (bpf_rdonly_cast)" : c->calib.method ?
+			"with bpf_probe_read_kernel" : "nowhere (unknown)");
 	c->rb = ringbuf__new(bpf_map__fd(c->skel->maps.rb), handle_record, c, &e);
 	if (!c->rb) {
 		seterr(err, errlen, "failed to map ring buffer: %s", strerror(-e));
@@ -372,6 +444,7 @@ struct collector *collector__new(const struct collector_opts *opts,
 	if (!c->ksyms)
 		fprintf(stderr, "kmmtrace: warning: %s; call sites will not be symbolised\n", why);
 	c->last_reload_ns = 0;
+	c->direct_pc = direct_pc_possible();
 	if (open_and_load(c, err, errlen)) {
 		collector__free(c);
 		return NULL;

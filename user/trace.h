@@ -76,7 +76,9 @@ struct kmt_calib {
 	__u32 pc_known;		/* 1 if the preempt count could be read */
 	__u32 rcu_known;	/* 1 if task->rcu_read_lock_nesting exists */
 	__u32 samples;		/* calibration events seen */
-	__u32 method;		/* 0 none, 1 per-CPU offsets from BTF + runqueues, 2 __ksym */
+	__u32 method;		/* preempt count found from: 0 nowhere; 1 per-CPU offsets from BTF
+			 * + this CPU's runqueue, bpf_probe_read_kernel; 2 (unused) __ksym;
+			 * 3 as 1, read with a direct load (bpf_rdonly_cast) */
 	__u64 vmemmap_base;	/* struct page * of pfn 0 (0 unknown) */
 };
 

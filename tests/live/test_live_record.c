@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/btf.h>
 #include "../test.h"
 #include "../json.h"
 #include "context.h"
@@ -246,6 +247,20 @@ TEST(live_record_workload)
 	ASSERT_GT(m.nr_page_orders, 1);
 }
 
+/* Whether this kernel can take the direct preempt-count load (user/collector.c). */
+static bool kernel_has_rdonly_cast(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok = btf && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+
+	btf__free(btf);
+	return ok;
+}
+
+/*
+ * Both ways of reading the preempt count (a direct load where the kernel has
+ * bpf_rdonly_cast, bpf_probe_read_kernel otherwise) classify the same contexts.
+ */
 TEST(live_softirq_context)
 {
 	char out[512], err[8192];
@@ -253,18 +268,31 @@ TEST(live_softirq_context)
 	struct tracemeta m;
 
 	NEED_BPF();
-	snprintf(out, sizeof(out), "%s/net.kmt", kmt_test__tmpdir());
-	char *argv[] = { (char *)kmt_test__binary(), "record", "-q", "--only-command", "-e",
-			 "slab,page", "-o", out, "--", (char *)kmt_test__binary(), "workload",
-			 "-q", "-n", "64", "net", NULL };
-	ASSERT_EQ(run(argv, err, sizeof(err)), 0);
-	if (capture_read(out, &c, &m))
-		FAIL("%s", c.err);
-	/* loopback receive (skb allocations) runs in NET_RX softirq on the sender's thread */
-	ASSERT_GT(c.softirq_ctx, 10);
-	ASSERT_GT(c.process_ctx, 10);
-	ASSERT_EQ(c.reclaim_in_atomic, 0);
-	ASSERT_EQ(c.n[KMT_EV_VMAP_ALLOC], 0);		/* -e excluded it */
+	for (int probe = 0; probe < 2; probe++) {
+		snprintf(out, sizeof(out), "%s/net%d.kmt", kmt_test__tmpdir(), probe);
+		char *argv[] = { (char *)kmt_test__binary(), "record", "-q", "--only-command",
+				 "-e", "slab,page", "-o", out, "--", (char *)kmt_test__binary(),
+				 "workload", "-q", "-n", "64", "net", NULL };
+		if (probe)
+			setenv("KMMTRACE_NO_DIRECT_PC", "1", 1);
+		int st = run(argv, err, sizeof(err));
+
+		unsetenv("KMMTRACE_NO_DIRECT_PC");
+		ASSERT_EQ(st, 0);
+		if (capture_read(out, &c, &m))
+			FAIL("%s", c.err);
+		fprintf(stdout, "    %s: %llu process, %llu softirq, calibration method %u\n",
+			probe ? "helper" : "default", (unsigned long long)c.process_ctx,
+			(unsigned long long)c.softirq_ctx, m.calib.method);
+		ASSERT_EQ(m.calib.method, probe || !kernel_has_rdonly_cast() ? 1u : 3u);
+		ASSERT_EQ(m.calib.pc_base, 1u);
+		/* loopback receive (skb allocations) runs in NET_RX softirq on the sender's thread */
+		ASSERT_GT(c.softirq_ctx, 10);
+		ASSERT_GT(c.process_ctx, 10);
+		ASSERT_EQ(c.unknown_ctx, 0);
+		ASSERT_EQ(c.reclaim_in_atomic, 0);
+		ASSERT_EQ(c.n[KMT_EV_VMAP_ALLOC], 0);		/* -e excluded it */
+	}
 }
 
 TEST(live_pid_filter_and_sigint)
