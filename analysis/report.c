@@ -116,6 +116,28 @@ static struct obj *obj_find(const struct obj_map *m, __u64 key)
 	return o->key ? o : NULL;
 }
 
+static void obj_prefetch(const struct run *run, const struct kmt_event *e)
+{
+	const struct obj_map *m;
+
+	switch (e->type) {
+	case KMT_EV_KMALLOC:
+	case KMT_EV_CACHE_ALLOC:
+	case KMT_EV_KFREE:
+	case KMT_EV_CACHE_FREE:
+		m = &run->slab_objs;
+		break;
+	case KMT_EV_PAGE_ALLOC:
+	case KMT_EV_PAGE_FREE:
+		m = &run->pages;
+		break;
+	default:
+		return;
+	}
+	if (m->cap)
+		__builtin_prefetch(&m->t[kmt_hash64(e->ptr + 1) & (m->cap - 1)]);
+}
+
 /* ---- groups ---- */
 
 static int group_grow(struct group_map *gm)
@@ -830,19 +852,27 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 		char *why, size_t whylen)
 {
 	struct run run = { .r = r, .opts = opts, .rep = rep, .last_gfp_g = -1 };
-	struct kmt_event e;
+	const struct kmt_event *ev;
 	int n;
 
 	memset(rep, 0, sizeof(*rep));
 	setup(&run);
-	while ((n = trace_reader__next(r, &e)) > 0) {
-		if (!rep->events++)
-			run.t_first = e.ts;
-		run.t_last = e.ts > run.t_last ? e.ts : run.t_last;
-		maybe_sample(&run, e.ts);
-		handle(&run, &e);
-		if (run.slab)
-			slab_model__apply(run.slab, &e);
+	while ((n = trace_reader__batch(r, &ev, 256)) > 0) {
+		for (int i = 0; i < n; i++) {
+			const struct kmt_event *e = &ev[i];
+
+			if (i + 8 < n) {	/* the object's hash slots: cache misses */
+				obj_prefetch(&run, &ev[i + 8]);
+				slab_model__prefetch(run.slab, &ev[i + 8]);
+			}
+			if (!rep->events++)
+				run.t_first = e->ts;
+			run.t_last = e->ts > run.t_last ? e->ts : run.t_last;
+			maybe_sample(&run, e->ts);
+			handle(&run, e);
+			if (run.slab)
+				slab_model__apply(run.slab, e);
+		}
 	}
 	if (n < 0)
 		snprintf(why, whylen, "failed to read the trace: %s", strerror(-n));

@@ -1693,6 +1693,12 @@ int slab_model__apply(struct slab_model *m, const struct kmt_event *e)
 	return m->inc_seen ? 1 : 0;
 }
 
+void slab_model__prefetch(const struct slab_model *m, const struct kmt_event *e)
+{
+	if (m && e->ptr && m->objs)
+		__builtin_prefetch(&m->objs[hslot(e->ptr, m->obj_bits)]);
+}
+
 int slab_model__apply_batch(struct slab_model *m, const struct kmt_event *ev, size_t n,
 			    size_t *nr_inc)
 {
@@ -1703,8 +1709,8 @@ int slab_model__apply_batch(struct slab_model *m, const struct kmt_event *ev, si
 	if (!m || (!ev && n))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		if (i + ahead < n && ev[i + ahead].ptr)	/* its object's hash slot */
-			__builtin_prefetch(&m->objs[hslot(ev[i + ahead].ptr, m->obj_bits)]);
+		if (i + ahead < n)
+			slab_model__prefetch(m, &ev[i + ahead]);
 		r = slab_model__apply(m, &ev[i]);
 		if (r < 0)
 			return r;

@@ -218,6 +218,8 @@ int slab_model__apply(struct slab_model *m, const struct kmt_event *e);
  * *nr_inc (may be NULL) gets the events counted in stats.inc[]. 0, or the
  * first negative return of slab_model__apply() (events before it applied).
  */
+/* Fetches e's object slot into the cache, for an apply a few events later. */
+void slab_model__prefetch(const struct slab_model *m, const struct kmt_event *e);
 int slab_model__apply_batch(struct slab_model *m, const struct kmt_event *ev, size_t n,
 			    size_t *nr_inc);
 

@@ -197,6 +197,12 @@ struct trace_reader_stats {
 struct trace_reader *trace_reader__open(const char *path, int *err, char *msg, size_t msglen);
 /* 1: *e filled; 0: end of trace; < 0: I/O error */
 int trace_reader__next(struct trace_reader *r, struct kmt_event *e);
+/*
+ * Up to max events at *ev, valid until the next call on r: > 0 their number, 0 at
+ * the end, < 0 an I/O error. The same events as trace_reader__next() in the same
+ * order; several at once where the reader's helper thread decoded the chunk ahead.
+ */
+int trace_reader__batch(struct trace_reader *r, const struct kmt_event **ev, size_t max);
 int trace_reader__rewind(struct trace_reader *r);
 const struct trace_reader_stats *trace_reader__stats(const struct trace_reader *r);
 

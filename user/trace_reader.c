@@ -43,8 +43,25 @@ struct loader {
 };
 
 /*
+ * A chunk's events decoded ahead by the helper (chunks decode independently: the
+ * delta state, dictionaries and sites start afresh in each). Only for chunks of at
+ * most PREDECODE_MAX events (the writer's default is 65536), so the array stays
+ * bounded whatever a file claims; larger ones decode on the reading thread.
+ */
+#define PREDECODE_MAX	(128u * 1024)
+
+struct predecoded {
+	bool on;		/* this chunk's first EVENTS section was decoded ahead */
+	int init_err;		/* kmt_dec__init's result for it */
+	int end;		/* kmt_dec__next's after the last event: 0 or -EBADMSG */
+	size_t n, i;		/* events decoded, returned */
+	size_t cap;
+	struct kmt_event *ev;
+};
+
+/*
  * A helper thread loads (reads, checks, inflates) the chunk after the one being
- * decoded: inflating takes about as long as decoding, so the two overlap.
+ * decoded, and decodes its events: the reading thread is left with the analysis.
  */
 struct prefetch {
 	pthread_t th;
@@ -58,6 +75,8 @@ struct prefetch {
 	size_t job;
 	int ret;		/* the job's result once !busy */
 	struct loader l;
+	struct kmt_chunk_dec dec;
+	struct predecoded pre;
 };
 
 struct trace_reader {
@@ -76,6 +95,8 @@ struct trace_reader {
 	struct loader ld;
 	struct prefetch pf;
 	struct kmt_chunk_dec dec;
+	struct predecoded pre;	/* the current chunk's events, when the helper decoded them */
+	struct kmt_event one;	/* trace_reader__batch()'s batch of one */
 	struct kmt_defs *defs;
 };
 
@@ -467,7 +488,8 @@ static int parse_chunk(struct trace_reader *r, const __u8 *p, const struct chunk
 			if (events)
 				return -EBADMSG;
 			events = true;
-			err = kmt_dec__init(&r->dec, cur.p, len, c->h.nr_events);
+			err = r->pre.on ? r->pre.init_err :
+			      kmt_dec__init(&r->dec, cur.p, len, c->h.nr_events);
 		}
 		if (err)
 			return err;
@@ -475,6 +497,7 @@ static int parse_chunk(struct trace_reader *r, const __u8 *p, const struct chunk
 	}
 	if (events)
 		return 0;
+	r->pre.on = false;
 	return kmt_dec__init(&r->dec, no_events, sizeof(no_events), c->h.nr_events);
 }
 
@@ -486,6 +509,56 @@ static void mark_bad(struct trace_reader *r, struct chunk_ent *c)
 }
 
 /* ---- prefetch ---- */
+
+/*
+ * The helper's half of parse_chunk(): finds the payload's first EVENTS section the
+ * same way and decodes it whole into pre; pre->on stays false where parse_chunk()
+ * would stop before it, or the chunk is too large, so the reading thread does it all.
+ */
+static void predecode(struct kmt_chunk_dec *d, struct predecoded *pre, const __u8 *p,
+		      const struct kmt_frame_hdr *h)
+{
+	struct kmt_cur cur = { .p = p, .end = p + h->raw_len };
+	struct kmt_event spare;
+	__u64 len;
+	__u8 sec;
+	int ret;
+
+	pre->on = false;
+	if (h->nr_events > PREDECODE_MAX)
+		return;
+	while (cur.p < cur.end) {
+		sec = kmt_cur__u8(&cur);
+		len = kmt_cur__uv(&cur);
+		if (cur.bad || len > (__u64)(cur.end - cur.p))
+			return;
+		if (sec == KMT_SEC_EVENTS)
+			break;
+		cur.p += len;
+	}
+	if (cur.p >= cur.end)
+		return;
+	if (pre->cap < h->nr_events) {
+		struct kmt_event *ev = realloc(pre->ev, h->nr_events * sizeof(*ev));
+
+		if (!ev)
+			return;
+		pre->ev = ev;
+		pre->cap = h->nr_events;
+	}
+	pre->n = pre->i = 0;
+	pre->end = 0;
+	pre->init_err = kmt_dec__init(d, cur.p, len, h->nr_events);
+	if (!pre->init_err) {
+		while (pre->n < pre->cap && (ret = kmt_dec__next(d, &pre->ev[pre->n])) == 1)
+			pre->n++;
+		if (pre->n == pre->cap)	/* the decoder's verdict on what follows */
+			while ((ret = kmt_dec__next(d, &spare)) == 1)
+				;
+		pre->end = ret;
+	}
+	pre->on = true;
+}
 
 static void *prefetch_main(void *arg)
 {
@@ -503,6 +576,9 @@ static void *prefetch_main(void *arg)
 		c = r->chunks[pf->job];
 		pthread_mutex_unlock(&pf->mu);
 		ret = load_payload(&pf->l, r->fd, c.off, &c.h);
+		pf->pre.on = false;
+		if (!ret)
+			predecode(&pf->dec, &pf->pre, pf->l.raw.p, &c.h);
 		pthread_mutex_lock(&pf->mu);
 		pf->ret = ret;
 		pf->busy = false;
@@ -550,10 +626,12 @@ static void prefetch_job(struct prefetch *pf, size_t i)
 static int load_chunk_payload(struct trace_reader *r, size_t i)
 {
 	struct prefetch *pf = &r->pf;
+	struct predecoded tmp_pre;
 	struct kmt_buf tmp;
 	int ret;
 
 	prefetch_start(r, i);
+	r->pre.on = false;
 	if (!pf->running)
 		return load_payload(&r->ld, r->fd, r->chunks[i].off, &r->chunks[i].h);
 	pthread_mutex_lock(&pf->mu);
@@ -567,6 +645,10 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	tmp = r->ld.raw;
 	r->ld.raw = pf->l.raw;
 	pf->l.raw = tmp;
+	tmp_pre = r->pre;
+	r->pre = pf->pre;
+	pf->pre = tmp_pre;
+	pf->pre.on = false;
 	ret = pf->ret;
 	pf->has_job = false;
 	if (i + 1 < r->nr_chunks)
@@ -605,7 +687,10 @@ int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
 
 	for (;;) {
 		if (r->cur) {
-			ret = kmt_dec__next(&r->dec, e);
+			if (r->pre.on)
+				ret = r->pre.i < r->pre.n ? (*e = r->pre.ev[r->pre.i++], 1) : r->pre.end;
+			else
+				ret = kmt_dec__next(&r->dec, e);
 			if (likely(ret == 1)) {
 				if (!r->st.events++ || e->ts < r->st.t_first)
 					r->st.t_first = e->ts;
@@ -630,6 +715,32 @@ int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
 		r->cur = c;
 		r->st.lost = c->h.lost;
 	}
+}
+
+int trace_reader__batch(struct trace_reader *r, const struct kmt_event **ev, size_t max)
+{
+	const struct kmt_event *b;
+	size_t n, i;
+	int ret;
+
+	if (!max)
+		return -EINVAL;
+	if (r->cur && r->pre.on && r->pre.i < r->pre.n) {
+		n = r->pre.n - r->pre.i < max ? r->pre.n - r->pre.i : max;
+		b = *ev = &r->pre.ev[r->pre.i];
+		r->pre.i += n;
+		for (i = 0; i < n; i++) {	/* trace_reader__next()'s accounting */
+			if (!r->st.events++ || b[i].ts < r->st.t_first)
+				r->st.t_first = b[i].ts;
+			if (b[i].ts > r->st.t_last)
+				r->st.t_last = b[i].ts;
+		}
+		return (int)n;
+	}
+	ret = trace_reader__next(r, &r->one);
+	if (ret == 1)
+		*ev = &r->one;
+	return ret;
 }
 
 int trace_reader__rewind(struct trace_reader *r)
@@ -701,6 +812,9 @@ void trace_reader__free(struct trace_reader *r)
 	free(r->meta);
 	kmt_buf__free(&r->meta_blob);
 	kmt_dec__free(&r->dec);
+	kmt_dec__free(&r->pf.dec);
+	free(r->pre.ev);
+	free(r->pf.pre.ev);
 	kmt_defs__free(r->defs);
 	free(r);
 }
