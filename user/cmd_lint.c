@@ -10,11 +10,11 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <bpf/btf.h>
+#include "cmdutil.h"
 #include "collector.h"
 #include "commands.h"
 #include "context.h"
 #include "defs.h"
-#include "frames.h"
 #include "jsonout.h"
 #include "lint.h"
 #include "lint_env.h"
@@ -211,65 +211,6 @@ static int load_suppressions(struct lint_cmd *c)
 
 /* ---- printing ---- */
 
-static const char *type_name(int type)
-{
-	switch (type) {
-	case KMT_EV_KMALLOC: return "kmalloc";
-	case KMT_EV_CACHE_ALLOC: return "kmem_cache_alloc";
-	case KMT_EV_PAGE_ALLOC: return "page";
-	case KMT_EV_PERCPU_ALLOC: return "percpu";
-	case KMT_EV_VMAP_ALLOC: return "vmalloc";
-	}
-	return "?";
-}
-
-static void what(const struct lint_cmd *c, const struct kmt_event *e, char *buf, size_t len)
-{
-	const struct kmt_cache_def *d;
-
-	switch (e->type) {
-	case KMT_EV_KMALLOC:
-		snprintf(buf, len, "kmalloc %llu bytes (%llu allocated)", (unsigned long long)e->size,
-			 (unsigned long long)e->size2);
-		break;
-	case KMT_EV_CACHE_ALLOC:
-		d = kmt_defs__cache(c->env.defs, e->aux);
-		snprintf(buf, len, "kmem_cache_alloc from %s (%llu bytes)",
-			 d && d->name[0] ? d->name : "?", (unsigned long long)e->size);
-		break;
-	case KMT_EV_PAGE_ALLOC:
-		snprintf(buf, len, "order-%d pages", e->order);
-		break;
-	case KMT_EV_PERCPU_ALLOC:
-		snprintf(buf, len, "alloc_percpu %llu bytes", (unsigned long long)e->size);
-		break;
-	case KMT_EV_VMAP_ALLOC:
-		snprintf(buf, len, "vmap area of %llu bytes", (unsigned long long)e->size);
-		break;
-	default:
-		snprintf(buf, len, "?");
-	}
-}
-
-/* Frames of a stack, BPF's own first frames skipped. */
-static int stack_frames(const struct lint_cmd *c, __s32 id, char names[][160], int max)
-{
-	const struct kmt_stack *s = id >= 0 ? kmt_defs__stack(c->env.defs, id) : NULL;
-	int n = 0;
-	bool started = false;
-
-	for (__u32 i = 0; s && i < s->nr && n < max; i++) {
-		const struct kmt_sym *sym = kmt_defs__sym(c->env.defs, s->ips[i]);
-
-		if (!started && (!sym || !sym->name[0] || !strncmp(sym->name, "bpf_", 4) ||
-				 !strncmp(sym->name, "__bpf", 5)))
-			continue;
-		started = true;
-		frames__sym_name(c->env.defs, s->ips[i], names[n++], 160);
-	}
-	return n;
-}
-
 static double rel_s(const struct lint_cmd *c, __u64 ts)
 {
 	return ts > c->t0 ? (ts - c->t0) / 1e9 : 0.0;
@@ -282,11 +223,8 @@ static void print_finding_text(const struct lint_cmd *c, const struct lint_findi
 	int n;
 
 	lint__gfp_name(c->l, f->example.gfp, gfp, sizeof(gfp));
-	if ((f->example.ctx & KMT_CTX_PC_KNOWN) && !(f->example.flags & KMT_EVF_NO_CTX))
-		context__format(f->example.ctx, ctx, sizeof(ctx));
-	else
-		snprintf(ctx, sizeof(ctx), "unknown");
-	what(c, &f->example, w, sizeof(w));
+	lint_example_context(&f->example, ctx, sizeof(ctx));
+	lint_example_what(c->env.defs, &f->example, w, sizeof(w));
 	printf("%s: %s: %s", lint_severity_name(r->severity), r->id, f->site);
 	if (full)
 		printf(" (%llu time%s)", (unsigned long long)f->count, f->count == 1 ? "" : "s");
@@ -300,7 +238,7 @@ static void print_finding_text(const struct lint_cmd *c, const struct lint_findi
 	if (f->backing_pages)
 		printf("    with %llu page allocation%s backing it\n",
 		       (unsigned long long)f->backing_pages, f->backing_pages == 1 ? "" : "s");
-	n = stack_frames(c, f->stack_id, frames, 24);
+	n = lint_stack_frames(c->env.defs, f->stack_id, frames, 24);
 	for (int i = 0; i < n; i++)
 		printf("      %s\n", frames[i]);
 	if (full && f->suppressed_by >= 0)
@@ -369,8 +307,8 @@ static void json_event(const struct lint_cmd *c, const struct lint_finding *f)
 	const struct kmt_event *e = &f->example;
 	char buf[256];
 
-	printf("{\"type\":\"%s\",\"pid\":%u,\"tid\":%u,\"comm\":", type_name(e->type), e->tgid,
-	       e->tid);
+	printf("{\"type\":\"%s\",\"pid\":%u,\"tid\":%u,\"comm\":", lint_event_type(e->type),
+	       e->tgid, e->tid);
 	json_print_string(stdout, f->comm);
 	printf(",\"cpu\":%u,\"context_class\":", e->cpu);
 	if ((e->ctx & KMT_CTX_PC_KNOWN) && !(e->flags & KMT_EVF_NO_CTX)) {
@@ -444,7 +382,7 @@ static void print_json(const struct lint_cmd *c)
 		       (unsigned long long)f[i].backing_pages, f[i].suppressed_by >= 0 ? "true" : "false");
 		json_event(c, &f[i]);
 		printf(",\"stack\":[");
-		nf = stack_frames(c, f[i].stack_id, frames, 24);
+		nf = lint_stack_frames(c->env.defs, f[i].stack_id, frames, 24);
 		for (int k = 0; k < nf; k++) {
 			printf("%s", k ? "," : "");
 			json_print_string(stdout, frames[k]);
@@ -477,7 +415,6 @@ static int lint_file(struct lint_cmd *c)
 {
 	struct trace_reader *r = open_trace("lint", c->path);
 	const struct trace_reader_stats *rs;
-	struct kmt_event e;
 	int n;
 
 	if (!r)
@@ -491,12 +428,7 @@ static int lint_file(struct lint_cmd *c)
 		trace_reader__free(r);
 		return -1;
 	}
-	while ((n = trace_reader__next(r, &e)) > 0) {
-		if (!c->t0)
-			c->t0 = e.ts;
-		lint__event(c->l, &e);
-	}
-	lint__finish(c->l);
+	n = lint_trace(r, c->l, &c->t0);
 	if (n < 0)
 		fprintf(stderr, "kmmtrace lint: %s: stopped reading: %s\n", c->path, strerror(-n));
 	rs = trace_reader__stats(r);

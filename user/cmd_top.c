@@ -648,53 +648,43 @@ static void row_name(const struct top *t, bool caches, __u32 idx, char *buf, siz
 
 /* ---- text screen ---- */
 
-/* "812", "45.2K", "12.3M": counts and rates in 6 characters or fewer. */
-static void fmt_num(double v, char *buf, size_t len)
+/*
+ * The three formats below: v divided by base (1000 or 1024) until it is below next
+ * (below first while not divided yet), then a unit letter; narrow drops the
+ * decimal from 10 up ("417K" rather than "417.0K").
+ */
+static void fmt_scaled(double v, double base, double first, double next, bool narrow,
+		       char *buf, size_t len)
 {
 	static const char units[] = " KMGT";
 	int u = 0;
 
-	while ((v >= 99999.5 || (u && v >= 999.95)) && u < 4) {
-		v /= 1000;
+	while (v >= (u ? next : first) && u < 4) {
+		v /= base;
 		u++;
 	}
-	if (u)
-		snprintf(buf, len, "%.1f%c", v, units[u]);
-	else
+	if (!u)
 		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, narrow && v >= 9.95 ? "%.0f%c" : "%.1f%c", v, units[u]);
+}
+
+/* "812", "45.2K", "12.3M": counts and rates in 6 characters or fewer. */
+static void fmt_num(double v, char *buf, size_t len)
+{
+	fmt_scaled(v, 1000, 99999.5, 999.95, false, buf, len);
 }
 
 /* Bytes (per second) with binary units: "512", "12.3K", "4.0M". */
 static void fmt_bytes(double v, char *buf, size_t len)
 {
-	static const char units[] = " KMGT";
-	int u = 0;
-
-	while (v >= 1023.5 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u)
-		snprintf(buf, len, "%.1f%c", v, units[u]);
-	else
-		snprintf(buf, len, "%.0f", v);
+	fmt_scaled(v, 1024, 1023.5, 1023.5, false, buf, len);
 }
 
 /* At most 5 characters, for the narrow order and context columns: "812", "417K", "1.2M". */
 static void fmt_short(double v, char *buf, size_t len)
 {
-	static const char units[] = " KMGT";
-	int u = 0;
-
-	if (v < 99999.5) {
-		snprintf(buf, len, "%.0f", v);
-		return;
-	}
-	do {
-		v /= 1000;
-		u++;
-	} while (v >= 999.5 && u < 4);
-	snprintf(buf, len, v < 9.95 ? "%.1f%c" : "%.0f%c", v, units[u]);
+	fmt_scaled(v, 1000, 99999.5, 999.5, true, buf, len);
 }
 
 static void fmt_signed(__s64 v, char *buf, size_t len)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cmdutil.h"
 #include "commands.h"
 #include "defs.h"
 #include "frames.h"
@@ -402,30 +403,13 @@ static int snapshots_only(const struct vm_cmd *c, struct trace_reader *r, __u32 
 	return 0;
 }
 
-static bool has_vmalloc_events(struct trace_reader *r)
-{
-	const struct kmt_event_status *st;
-	__u32 len = 0;
-
-	st = trace_reader__meta(r, KMT_META_EVENTS, 0, &len);
-	if (!st)
-		return true;	/* imported: assume so */
-	for (size_t i = 0; i < len / sizeof(*st); i++)
-		if (st[i].type == KMT_EV_VMAP_ALLOC)
-			return st[i].status == KMT_EVS_ON;
-	return false;
-}
-
 int cmd_vmalloc(int argc, char **argv)
 {
 	struct vm_cmd c = {};
 	struct trace_reader *r;
 	struct vmalloc_an *an;
 	struct tracemeta meta;
-	struct kmt_event e;
-	const char *snap;
 	__u32 *order, n;
-	size_t len;
 	int ret;
 
 	ret = vm_parse(&c, argc, argv);
@@ -442,7 +426,7 @@ int cmd_vmalloc(int argc, char **argv)
 		c.th.small_bytes = c.small_pages * meta.page_size;
 	if (c.churn > 0)
 		c.th.churn_per_s = c.churn;
-	if (!has_vmalloc_events(r)) {
+	if (!trace_has_vmalloc_events(r)) {
 		ret = snapshots_only(&c, r, meta.page_size);
 		trace_reader__free(r);
 		return ret ? 2 : 0;
@@ -452,14 +436,9 @@ int cmd_vmalloc(int argc, char **argv)
 		trace_reader__free(r);
 		return 2;
 	}
-	snap = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_VMALLOCINFO, &len);
-	if (snap)
-		vmalloc_an__preload(an, snap);
-	while ((ret = trace_reader__next(r, &e)) > 0)
-		vmalloc_an__event(an, &e);
+	ret = vmalloc_trace(r, an);
 	if (ret < 0)
 		fprintf(stderr, "kmmtrace vmalloc: %s: stopped reading: %s\n", c.path, strerror(-ret));
-	vmalloc_an__finish(an);
 	n = vmalloc_an__nr_sites(an);
 	order = calloc(n ? n : 1, sizeof(*order));
 	for (__u32 i = 0; order && i < n; i++)

@@ -29,10 +29,8 @@
 #include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "cmdutil.h"
 #include "commands.h"
-#include "context.h"
-#include "defs.h"
-#include "frames.h"
 #include "lint.h"
 #include "lint_env.h"
 #include "replay.h"
@@ -159,23 +157,11 @@ static void run_replay(struct html_run *h)
 
 static int run_lint(struct html_run *h)
 {
-	struct kmt_event e;
-	int n;
-
 	lint_env__from_trace(h->r, &h->meta, 3, &h->env);
 	h->lint = lint__new(&h->env, NULL, 0, NULL, NULL);
 	if (!h->lint)
 		return -ENOMEM;
-	n = trace_reader__rewind(h->r);
-	if (n)
-		return n;
-	while ((n = trace_reader__next(h->r, &e)) > 0) {
-		if (!h->lint_t0)
-			h->lint_t0 = e.ts;
-		lint__event(h->lint, &e);
-	}
-	lint__finish(h->lint);
-	return n;
+	return lint_trace(h->r, h->lint, &h->lint_t0);
 }
 
 /* Areas, then live areas, largest first: `kmmtrace vmalloc`'s default order. */
@@ -192,44 +178,20 @@ static int vm_by_areas(const void *a, const void *b, void *ctx)
 	return *(const __u32 *)a < *(const __u32 *)b ? -1 : 1;
 }
 
-/* Whether the vmalloc tracepoints were on (an imported trace: assume so). */
-static bool has_vmalloc_events(const struct trace_reader *r)
-{
-	const struct kmt_event_status *st;
-	__u32 len = 0;
-
-	st = trace_reader__meta(r, KMT_META_EVENTS, 0, &len);
-	if (!st)
-		return true;
-	for (size_t i = 0; i < len / sizeof(*st); i++)
-		if (st[i].type == KMT_EV_VMAP_ALLOC)
-			return st[i].status == KMT_EVS_ON;
-	return false;
-}
-
 static int run_vmalloc(struct html_run *h)
 {
 	__u32 page_size = h->meta.page_size ? h->meta.page_size : 4096;
-	struct kmt_event e;
-	const char *snap;
-	size_t len;
 	int n;
 
 	vmalloc_thresholds__default(&h->th, page_size);
-	if (!has_vmalloc_events(h->r))
+	if (!trace_has_vmalloc_events(h->r))
 		return 0;
 	h->vm = vmalloc_an__new(trace_reader__defs(h->r), page_size);
 	if (!h->vm)
 		return -ENOMEM;
-	snap = tracemeta__snapshot(h->r, KMT_PHASE_START, SYSINFO_SNAP_VMALLOCINFO, &len);
-	if (snap)
-		vmalloc_an__preload(h->vm, snap);
-	n = trace_reader__rewind(h->r);
+	n = vmalloc_trace(h->r, h->vm);
 	if (n)
 		return n;
-	while ((n = trace_reader__next(h->r, &e)) > 0)
-		vmalloc_an__event(h->vm, &e);
-	vmalloc_an__finish(h->vm);
 	h->vm_n = vmalloc_an__nr_sites(h->vm);
 	h->vm_order = calloc(h->vm_n ? h->vm_n : 1, sizeof(*h->vm_order));
 	if (!h->vm_order)
@@ -237,7 +199,7 @@ static int run_vmalloc(struct html_run *h)
 	for (__u32 i = 0; i < h->vm_n; i++)
 		h->vm_order[i] = i;
 	qsort_r(h->vm_order, h->vm_n, sizeof(*h->vm_order), vm_by_areas, h->vm);
-	return n;
+	return 0;
 }
 
 /* ---- the data object ---- */
@@ -443,66 +405,16 @@ static void json_replay(FILE *f, const struct html_run *h)
 	fprintf(f, "]}");
 }
 
-static const char *event_type_name(unsigned int type)
-{
-	switch (type) {
-	case KMT_EV_KMALLOC: return "kmalloc";
-	case KMT_EV_CACHE_ALLOC: return "kmem_cache_alloc";
-	case KMT_EV_PAGE_ALLOC: return "page";
-	case KMT_EV_PERCPU_ALLOC: return "percpu";
-	case KMT_EV_VMAP_ALLOC: return "vmalloc";
-	}
-	return "?";
-}
-
-/* What a finding's example allocated, as `kmmtrace lint` words it. */
-static void finding_what(const struct html_run *h, const struct kmt_event *e, char *buf,
-			 size_t len)
-{
-	const struct kmt_cache_def *d;
-
-	switch (e->type) {
-	case KMT_EV_KMALLOC:
-		snprintf(buf, len, "kmalloc %llu bytes (%llu allocated)", U(e->size), U(e->size2));
-		break;
-	case KMT_EV_CACHE_ALLOC:
-		d = kmt_defs__cache(h->env.defs, e->aux);
-		snprintf(buf, len, "kmem_cache_alloc from %s (%llu bytes)",
-			 d && d->name[0] ? d->name : "?", U(e->size));
-		break;
-	case KMT_EV_PAGE_ALLOC:
-		snprintf(buf, len, "order-%d pages", e->order);
-		break;
-	case KMT_EV_PERCPU_ALLOC:
-		snprintf(buf, len, "alloc_percpu %llu bytes", U(e->size));
-		break;
-	case KMT_EV_VMAP_ALLOC:
-		snprintf(buf, len, "vmap area of %llu bytes", U(e->size));
-		break;
-	default:
-		snprintf(buf, len, "?");
-	}
-}
-
 /* The finding's stack, BPF's own first frames skipped (as `kmmtrace lint`). */
 static void json_stack(FILE *f, const struct html_run *h, __s32 id)
 {
-	const struct kmt_stack *s = id >= 0 ? kmt_defs__stack(h->env.defs, id) : NULL;
-	bool started = false;
-	char name[160];
-	int n = 0;
+	char names[HTML_MAX_FRAMES][160];
+	int n = lint_stack_frames(h->env.defs, id, names, HTML_MAX_FRAMES);
 
 	fputc('[', f);
-	for (__u32 i = 0; s && i < s->nr && n < HTML_MAX_FRAMES; i++) {
-		const struct kmt_sym *sym = kmt_defs__sym(h->env.defs, s->ips[i]);
-
-		if (!started && (!sym || !sym->name[0] || !strncmp(sym->name, "bpf_", 4) ||
-				 !strncmp(sym->name, "__bpf", 5)))
-			continue;
-		started = true;
-		frames__sym_name(h->env.defs, s->ips[i], name, sizeof(name));
-		fprintf(f, "%s", n++ ? "," : "");
-		jstr(f, name);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "%s", i ? "," : "");
+		jstr(f, names[i]);
 	}
 	fputc(']', f);
 }
@@ -510,14 +422,6 @@ static void json_stack(FILE *f, const struct html_run *h, __s32 id)
 static double lint_rel_s(const struct html_run *h, __u64 ts)
 {
 	return ts > h->lint_t0 ? (ts - h->lint_t0) / 1e9 : 0.0;
-}
-
-static void finding_context(const struct lint_finding *x, char *buf, size_t len)
-{
-	if ((x->example.ctx & KMT_CTX_PC_KNOWN) && !(x->example.flags & KMT_EVF_NO_CTX))
-		context__format(x->example.ctx, buf, len);
-	else
-		snprintf(buf, len, "unknown");
 }
 
 static void json_finding(FILE *f, const struct html_run *h, const struct lint_finding *x)
@@ -534,15 +438,15 @@ static void json_finding(FILE *f, const struct html_run *h, const struct lint_fi
 		"\"suppressed\":%s,\"type\":\"%s\",\"pid\":%u,\"tid\":%u,\"cpu\":%u,\"comm\":",
 		U(x->count), lint_rel_s(h, x->first_ts), lint_rel_s(h, x->last_ts),
 		U(x->backing_pages), x->suppressed_by >= 0 ? "true" : "false",
-		event_type_name(e->type), e->tgid, e->tid, e->cpu);
+		lint_event_type(e->type), e->tgid, e->tid, e->cpu);
 	jstr(f, x->comm);
-	finding_context(x, buf, sizeof(buf));
+	lint_example_context(e, buf, sizeof(buf));
 	fprintf(f, ",\"context\":");
 	jstr(f, buf);
 	lint__gfp_name(h->lint, e->gfp, buf, sizeof(buf));
 	fprintf(f, ",\"gfp\":");
 	jstr(f, e->type == KMT_EV_VMAP_ALLOC ? "" : buf);
-	finding_what(h, e, buf, sizeof(buf));
+	lint_example_what(h->env.defs, e, buf, sizeof(buf));
 	fprintf(f, ",\"what\":");
 	jstr(f, buf);
 	fprintf(f, ",\"summary\":");
@@ -1225,7 +1129,7 @@ static void static_lint(FILE *f, const struct html_run *h)
 		td_str(f, "rule", r->id);
 		td_str(f, "site", x[i].site);
 		td_num(f, "count", x[i].count);
-		finding_context(&x[i], buf, sizeof(buf));
+		lint_example_context(&x[i].example, buf, sizeof(buf));
 		td_str(f, "context", buf);
 		lint__gfp_name(h->lint, x[i].example.gfp, buf, sizeof(buf));
 		td_str(f, "gfp", x[i].example.type == KMT_EV_VMAP_ALLOC ? "" : buf);

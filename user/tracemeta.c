@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ksyms.h"
+#include "frames.h"
 #include "sysinfo.h"
 #include "tracemeta.h"
 
@@ -130,14 +130,10 @@ const char *tracemeta__snapshot(const struct trace_reader *r, __u8 phase, const 
 	return NULL;
 }
 
+/* The reader's symbols are its defs': formatted as frames__sym_name() formats any defs'. */
 void tracemeta__sym_name(const struct trace_reader *r, __u64 addr, char *buf, size_t len)
 {
-	const struct kmt_sym *s = trace_reader__sym(r, addr);
-
-	if (s)
-		ksyms__snprint(s, buf, len);
-	else
-		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+	frames__sym_name(trace_reader__defs(r), addr, buf, len);
 }
 
 const char *tracemeta__mt_name(const struct tracemeta *m, int mt, char *buf, size_t len)

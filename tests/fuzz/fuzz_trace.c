@@ -21,6 +21,7 @@
 #include "defs.h"
 #include "frames.h"
 #include "lint.h"
+#include "lint_env.h"
 #include "replay.h"
 #include "report.h"
 #include "slab.h"
@@ -39,21 +40,6 @@ static volatile __u64 sink;	/* keeps results alive */
 static void use_str(const char *s)
 {
 	sink += s ? strlen(s) : 0;
-}
-
-static __u64 kmalloc_max_cache(const char *slabinfo)
-{
-	__u64 best = 0;
-
-	for (const char *p = slabinfo; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		char name[80];
-		__u32 nominal;
-
-		if (sscanf(p, "%79s", name) == 1 &&
-		    slab__kmalloc_name(name, &nominal) == SLAB_KM_NORMAL && nominal > best)
-			best = nominal;
-	}
-	return best;
 }
 
 /* Every snapshot through the parser its analyses use. */
@@ -368,8 +354,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct trace_reader *r;
 	struct lint_env env;
 	struct kmt_event e;
-	const char *path, *slabinfo, *vmi;
-	char msg[256], *kconfig;
+	const char *path, *vmi;
+	char msg[256];
 	uint8_t *copy;
 	size_t n = 0, len;
 	int err = 0, ret = 0, nr_supp;
@@ -390,19 +376,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	metadata(r, m);
-	kconfig = malloc(8192);
-	if (!kconfig)
-		abort();
-	tracemeta__text(r, KMT_META_KCONFIG, kconfig, 8192);
-	slabinfo = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_SLABINFO, &len);
-	env = (struct lint_env){
-		.gfp = m->gfp, .nr_gfp = m->nr_gfp, .page_size = m->page_size,
-		.nr_page_orders = m->nr_page_orders, .preempt_rt = m->preempt_rt,
-		.preempt_count = !kconfig[0] || !strstr(kconfig, "# CONFIG_PREEMPT_COUNT is not set"),
-		.kmalloc_max_cache = slabinfo ? kmalloc_max_cache(slabinfo) : 0,
-		.costly_order = 3, .defs = trace_reader__defs(r), .site_rules = true,
-	};
-	free(kconfig);
+	lint_env__from_trace(r, m, 3, &env);	/* as `kmmtrace lint FILE` builds it */
 	supp = suppressions(&nr_supp);
 	l = h & 2 ? lint__new(&env, supp, nr_supp, on_new, NULL) : lint__new(&env, NULL, 0, NULL, NULL);
 	va = vmalloc_an__new(trace_reader__defs(r), m->page_size);
