@@ -147,7 +147,7 @@ echo "== report: the same recording in kmmtrace and perf (both attached at once)
 if [ $have_perf = 1 ]; then
 	perf record -q -a -e kmem:kmalloc,kmem:kfree,kmem:kmem_cache_alloc,kmem:kmem_cache_free,kmem:mm_page_alloc,kmem:mm_page_free \
 		-o "$OUT/report.perf" -- "$K" record -q -e slab,kmem:mm_page_alloc,kmem:mm_page_free \
-		-o "$OUT/report.kmt" -- sh -c "for i in 1 2 3 4 5; do $K workload -q churn --seconds 2 >/dev/null; done" \
+		-o "$OUT/report.kmt" -- sh -c "for i in $(seq -s " " ${REPORT_ROUNDS:-10}); do $K workload -q churn --seconds 2 >/dev/null; done" \
 		2>/dev/null
 	read -r pt pm < <(best perf kmem -i "$OUT/report.perf" --slab --page stat)
 	read -r kt km < <(best "$K" report "$OUT/report.kmt")

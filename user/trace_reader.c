@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <time.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,7 +62,7 @@ struct predecoded {
 
 /*
  * A helper thread loads (reads, checks, inflates) the chunk after the one being
- * decoded, and decodes its events: the reading thread is left with the analysis.
+ * decoded, and decodes its events too while the reading thread has the more to do.
  */
 struct prefetch {
 	pthread_t th;
@@ -77,6 +78,11 @@ struct prefetch {
 	struct loader l;
 	struct kmt_chunk_dec dec;
 	struct predecoded pre;
+	bool want_pre;		/* decode the job's events too (see pre_next) */
+	/* ns per event, moving averages: the helper's loading, its decoding */
+	double load_ns, dec_ns;
+	bool have_dec;
+	int force;		/* KMMTRACE_PREDECODE: 1 always, 0 never, -1 measure (tests) */
 };
 
 struct trace_reader {
@@ -97,6 +103,11 @@ struct trace_reader {
 	struct kmt_chunk_dec dec;
 	struct predecoded pre;	/* the current chunk's events, when the helper decoded them */
 	struct kmt_event one;	/* trace_reader__batch()'s batch of one */
+	double proc_ns;		/* ns per event the reading thread spends beyond decoding */
+	bool have_proc;
+	__u64 handed_ns;	/* when it got the current chunk (0: none) */
+	__u64 handed_events;
+	bool handed_pre;
 	struct kmt_defs *defs;
 };
 
@@ -510,6 +521,40 @@ static void mark_bad(struct trace_reader *r, struct chunk_ent *c)
 
 /* ---- prefetch ---- */
 
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void ewma(double *avg, double sample, bool have)
+{
+	*avg = have ? *avg * 0.75 + sample * 0.25 : sample;
+}
+
+/*
+ * Whether the helper should decode chunk i's events too. Per event, the helper loads
+ * (L) and may decode (D); the reading thread does its analysis (P). Decoding on the
+ * helper makes the pair take max(P, L + D) per event instead of max(D + P, L): worth
+ * it for a heavy analysis (report), not for a light one (replay skips most events).
+ * Measured as it goes; every 64th chunk is decoded ahead to keep D current.
+ */
+static bool pre_next(const struct trace_reader *r, const struct prefetch *pf, size_t i)
+{
+	double L = pf->load_ns, D = pf->dec_ns, P = r->proc_ns;
+	double ahead, inline_;
+
+	if (pf->force >= 0)
+		return pf->force;
+	if (!pf->have_dec || !r->have_proc || i % 64 == 0)
+		return true;
+	ahead = P > L + D ? P : L + D;
+	inline_ = D + P > L ? D + P : L;
+	return ahead < inline_;
+}
+
 /*
  * The helper's half of parse_chunk(): finds the payload's first EVENTS section the
  * same way and decodes it whole into pre; pre->on stays false where parse_chunk()
@@ -565,6 +610,8 @@ static void *prefetch_main(void *arg)
 	struct trace_reader *r = arg;
 	struct prefetch *pf = &r->pf;
 	struct chunk_ent c;
+	__u64 t0, t1, t2;
+	bool want;
 	int ret;
 
 	pthread_mutex_lock(&pf->mu);
@@ -574,12 +621,23 @@ static void *prefetch_main(void *arg)
 			continue;
 		}
 		c = r->chunks[pf->job];
+		want = pf->want_pre;
 		pthread_mutex_unlock(&pf->mu);
+		t0 = now_ns();
 		ret = load_payload(&pf->l, r->fd, c.off, &c.h);
+		t1 = now_ns();
 		pf->pre.on = false;
-		if (!ret)
+		if (!ret && want)
 			predecode(&pf->dec, &pf->pre, pf->l.raw.p, &c.h);
+		t2 = now_ns();
 		pthread_mutex_lock(&pf->mu);
+		if (!ret && c.h.nr_events) {
+			ewma(&pf->load_ns, (double)(t1 - t0) / c.h.nr_events, pf->load_ns > 0);
+			if (pf->pre.on) {
+				ewma(&pf->dec_ns, (double)(t2 - t1) / c.h.nr_events, pf->have_dec);
+				pf->have_dec = true;
+			}
+		}
 		pf->ret = ret;
 		pf->busy = false;
 		pthread_cond_broadcast(&pf->cv);
@@ -600,6 +658,7 @@ static void prefetch_start(struct trace_reader *r, size_t i)
 		pf->off = true;
 		return;
 	}
+	pf->force = getenv("KMMTRACE_PREDECODE") ? atoi(getenv("KMMTRACE_PREDECODE")) > 0 : -1;
 	if (pthread_mutex_init(&pf->mu, NULL))
 		return;
 	if (pthread_cond_init(&pf->cv, NULL)) {
@@ -614,8 +673,9 @@ static void prefetch_start(struct trace_reader *r, size_t i)
 	pf->running = true;
 }
 
-static void prefetch_job(struct prefetch *pf, size_t i)
+static void prefetch_job(struct prefetch *pf, size_t i, bool want_pre)
 {
+	pf->want_pre = want_pre;
 	pf->job = i;
 	pf->has_job = true;
 	pf->busy = true;
@@ -631,6 +691,15 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	int ret;
 
 	prefetch_start(r, i);
+	if (pf->running && r->handed_ns && r->handed_events) {	/* the chunk just done */
+		double busy = (double)(now_ns() - r->handed_ns) / r->handed_events;
+
+		if (!r->handed_pre)
+			busy -= pf->have_dec ? pf->dec_ns : 0;
+		ewma(&r->proc_ns, busy > 0 ? busy : 0, r->have_proc);
+		r->have_proc = true;
+	}
+	r->handed_ns = 0;
 	r->pre.on = false;
 	if (!pf->running)
 		return load_payload(&r->ld, r->fd, r->chunks[i].off, &r->chunks[i].h);
@@ -638,7 +707,7 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	if (!pf->has_job || pf->job != i) {	/* first call, or after a rewind */
 		while (pf->busy)
 			pthread_cond_wait(&pf->cv, &pf->mu);
-		prefetch_job(pf, i);
+		prefetch_job(pf, i, pre_next(r, pf, i));
 	}
 	while (pf->busy)
 		pthread_cond_wait(&pf->cv, &pf->mu);
@@ -652,8 +721,11 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	ret = pf->ret;
 	pf->has_job = false;
 	if (i + 1 < r->nr_chunks)
-		prefetch_job(pf, i + 1);
+		prefetch_job(pf, i + 1, pre_next(r, pf, i + 1));
 	pthread_mutex_unlock(&pf->mu);
+	r->handed_ns = now_ns();
+	r->handed_events = r->chunks[i].h.nr_events;
+	r->handed_pre = r->pre.on;
 	return ret;
 }
 

@@ -1050,7 +1050,8 @@ TEST(trace_mutated_payloads)
 /*
  * What one reading gave: the events, and the reader's account of them.
  * how: 0 trace_reader__next, 1 trace_reader__batch (7 at a time), 2 next on one
- * CPU (no helper thread: every chunk decoded inline).
+ * CPU (no helper thread: every chunk decoded inline); predecode: the helper thread
+ * decodes every chunk ahead (1), none (0), or as its measurements say (-1).
  */
 struct reading {
 	struct kmt_event *ev;
@@ -1058,7 +1059,7 @@ struct reading {
 	struct trace_reader_stats st;
 };
 
-static int read_how(const char *path, int how, struct reading *out)
+static int read_how(const char *path, int how, int predecode, struct reading *out)
 {
 	cpu_set_t old, one;
 	struct trace_reader *r;
@@ -1074,6 +1075,8 @@ static int read_how(const char *path, int how, struct reading *out)
 		CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
 		sched_setaffinity(0, sizeof(one), &one);
 	}
+	if (predecode >= 0)
+		setenv("KMMTRACE_PREDECODE", predecode ? "1" : "0", 1);
 	r = open_reader(path);
 	for (ret = r ? 1 : -1; ret > 0;) {
 		if (out->n + 7 > cap) {
@@ -1092,6 +1095,7 @@ static int read_how(const char *path, int how, struct reading *out)
 	if (r)
 		out->st = *trace_reader__stats(r);
 	trace_reader__free(r);
+	unsetenv("KMMTRACE_PREDECODE");
 	if (how == 2)
 		sched_setaffinity(0, sizeof(old), &old);
 	return ret;
@@ -1106,7 +1110,9 @@ TEST(trace_helper_decodes_like_inline)
 	const char *path = tpath("pre.kmt");
 	struct trace_writer *w = open_writer(path, 64, -1);	/* stored, 64 events a chunk */
 	__u64 seed = 99, ts = 0;
-	struct reading rd[3];
+	/* how, predecode */
+	static const int ways[][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 }, { 0, -1 }, { 2, -1 } };
+	struct reading rd[6];
 	struct kmt_event e;
 	size_t i, len, k;
 	__u8 *orig, *p;
@@ -1127,18 +1133,26 @@ TEST(trace_helper_decodes_like_inline)
 	for (iter = 0; iter < 400; iter++) {
 		__u32 stored;
 
+		size_t off = 64, frame = iter % 20;
+
 		memcpy(p, orig, len);
-		stored = p[64 + 8] | p[64 + 9] << 8 | p[64 + 10] << 16 | (__u32)p[64 + 11] << 24;
-		for (k = 0; iter && k < 1 + (size_t)iter % 4; k++)	/* the first chunk */
-			p[64 + FRAME_HDR_BYTES + rnd(&seed) % stored] = rnd(&seed);
-		le(p + 64 + 28, crc32(0, p + 64 + FRAME_HDR_BYTES, stored), 4);
-		le(p + 64 + 60, crc32(0, p + 64, 60), 4);
+		for (;;) {	/* frame number iter % 20, or the last */
+			stored = p[off + 8] | p[off + 9] << 8 | p[off + 10] << 16 |
+				 (__u32)p[off + 11] << 24;
+			if (!frame-- || off + 2 * FRAME_HDR_BYTES + stored > len)
+				break;
+			off += FRAME_HDR_BYTES + stored;
+		}
+		for (k = 0; iter && stored && k < 1 + (size_t)iter % 4; k++)
+			p[off + FRAME_HDR_BYTES + rnd(&seed) % stored] = rnd(&seed);
+		le(p + off + 28, crc32(0, p + off + FRAME_HDR_BYTES, stored), 4);
+		le(p + off + 60, crc32(0, p + off, 60), 4);
 		write_file(path, p, len);
-		for (how = 0; how < 3; how++)
-			ASSERT_EQ(read_how(path, how, &rd[how]), 0);
+		for (how = 0; how < 6; how++)
+			ASSERT_EQ(read_how(path, ways[how][0], ways[how][1], &rd[how]), 0);
 		if (!iter)
 			ASSERT_EQ(rd[0].n, 1000);
-		for (how = 1; how < 3; how++) {
+		for (how = 1; how < 6; how++) {
 			ASSERT_EQ(rd[how].n, rd[0].n);
 			ASSERT_EQ(memcmp(rd[how].ev, rd[0].ev, rd[0].n * sizeof(e)), 0);
 			ASSERT_EQ(rd[how].st.events, rd[0].st.events);
@@ -1147,7 +1161,7 @@ TEST(trace_helper_decodes_like_inline)
 			ASSERT_EQ(rd[how].st.t_last, rd[0].st.t_last);
 			ASSERT_EQ(rd[how].st.lost, rd[0].st.lost);
 		}
-		for (how = 0; how < 3; how++)
+		for (how = 0; how < 6; how++)
 			free(rd[how].ev);
 	}
 	free(p);
