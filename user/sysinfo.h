@@ -149,6 +149,15 @@ int freemap_times__decode(const void *val, size_t len, __u8 *phase, struct freem
 
 /* Scans /proc/kpageflags (path NULL) or another file of u64 page flags. */
 int freemap__scan(struct freemap *fm, const char *path);
+/*
+ * freemap__scan(), checked against /proc/buddyinfo around it and taken again when
+ * they disagree although buddyinfo held still (free page reporting isolates blocks
+ * for a moment); *scans: how many were taken.
+ */
+int freemap__scan_checked(struct freemap *fm, unsigned int *scans);
+/* Free blocks per order of every zone in buddyinfo equal those of fm's runs. */
+bool freemap__matches_buddyinfo(const struct freemap *fm, const char *buddyinfo,
+				const char *zoneinfo);
 int freemap__add(struct freemap *fm, __u64 pfn, __u64 len);	/* appends, merging */
 void freemap__free(struct freemap *fm);				/* frees the runs */
 
