@@ -102,16 +102,18 @@ if [ $have_perf = 1 ]; then
 		printf "perf script|gzip: %.1f bytes/event\n", g / e }'
 fi
 
-echo "== ls -R /usr: wall time, $ROUNDS rounds, median of per-round ratios"
-lsr() { /usr/bin/time -f %e "$@" ls -R /usr 2>&1 >/dev/null | tail -1; }
+# ls pinned to CPU 0 like churn, in all three: unpinned, it shares a CPU with the
+# collector in some runs and not others (1.5-1.7x instead of ~1.4x, and noisier)
+echo "== ls -R /usr on CPU 0: wall time, $ROUNDS rounds, median of per-round ratios"
+LS="taskset -c 0 /usr/bin/time -f %e ls -R /usr"
+ls -R /usr >/dev/null 2>&1 || true	# warm the dentry cache
 : > "$OUT/lsr.txt"
 for r in $(seq "$ROUNDS"); do
-	b=$(lsr)
-	k=$("$K" record -q -o "$OUT/lsr.kmt" -- /usr/bin/time -f %e ls -R /usr 2>&1 >/dev/null | tail -1)
+	b=$($LS 2>&1 >/dev/null | tail -1)
+	k=$("$K" record -q -o "$OUT/lsr.kmt" -- $LS 2>&1 >/dev/null | tail -1)
 	p=nan
 	if [ $have_perf = 1 ]; then
-		p=$(perf record -q -a -e "$EVENTS" -o "$OUT/lsr.perf" -- /usr/bin/time -f %e ls -R /usr \
-			2>&1 >/dev/null | tail -1)
+		p=$(perf record -q -a -e "$EVENTS" -o "$OUT/lsr.perf" -- $LS 2>&1 >/dev/null | tail -1)
 	fi
 	echo "$b $k $p" >> "$OUT/lsr.txt"
 done
