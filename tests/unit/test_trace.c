@@ -1001,38 +1001,72 @@ TEST(trace_garbage_after_header)
  * Chunk payloads with valid CRCs but mutated bytes (what a buggy or hostile
  * writer makes): never a crash, at most that chunk lost or cut short.
  */
+/*
+ * n random events (defs before every defs_every-th from 0; none if 0) through w,
+ * finished and freed; the file's bytes in a new buffer (*len), NULL on failure.
+ */
+static __u8 *write_random(struct trace_writer *w, const char *path, size_t n,
+			  size_t defs_every, __u64 seed, size_t *len)
+{
+	struct kmt_event e;
+	__u64 ts = 0;
+
+	for (size_t i = 0; w && i < n; i++) {
+		if (defs_every && i % defs_every == 0 && add_defs(w, i / defs_every))
+			return NULL;
+		rnd_event(&seed, &e, &ts);
+		if (trace_writer__add_event(w, &e))
+			return NULL;
+	}
+	if (!w || trace_writer__finish(w))
+		return NULL;
+	trace_writer__free(w);
+	return read_file(path, len);
+}
+
+/*
+ * Changes nbytes random bytes in the payload of frame number frame (or the last) of
+ * the stored (uncompressed) trace p, and rewrites its CRCs so the change reaches the
+ * decoders.
+ */
+static void mutate_frame(__u8 *p, size_t len, size_t frame, size_t nbytes, __u64 *seed)
+{
+	size_t off = 64;
+	__u32 stored;
+
+	for (;;) {
+		stored = p[off + 8] | p[off + 9] << 8 | p[off + 10] << 16 |
+			 (__u32)p[off + 11] << 24;
+		if (!frame-- || off + 2 * FRAME_HDR_BYTES + stored > len)
+			break;
+		off += FRAME_HDR_BYTES + stored;
+	}
+	for (size_t k = 0; stored && k < nbytes; k++)
+		p[off + FRAME_HDR_BYTES + rnd(seed) % stored] = rnd(seed);
+	le(p + off + 28, crc32(0, p + off + FRAME_HDR_BYTES, stored), 4);
+	le(p + off + 60, crc32(0, p + off, 60), 4);
+}
+
 TEST(trace_mutated_payloads)
 {
 	const char *path = tpath("mut.kmt");
 	struct trace_writer *w = open_writer(path, 0, -1);	/* stored: bytes to aim at */
-	__u64 seed = 1234, ts = 0;
+	__u64 seed = 1234;
 	struct trace_reader *r;
 	struct kmt_event e;
-	size_t i, len, k, n;
+	size_t i, len, n;
 	__u8 *orig, *p;
 	int iter;
 
 	ASSERT_TRUE(w);
 	for (i = 0; i < 20; i++)
 		ASSERT_EQ(add_defs(w, i), 0);
-	for (i = 0; i < 300; i++) {
-		rnd_event(&seed, &e, &ts);
-		ASSERT_EQ(trace_writer__add_event(w, &e), 0);
-	}
-	ASSERT_EQ(trace_writer__finish(w), 0);
-	trace_writer__free(w);
-	orig = read_file(path, &len);
+	orig = write_random(w, path, 300, 0, seed, &len);
 	ASSERT_TRUE(orig);
 	p = malloc(len);
 	for (iter = 0; iter < 3000; iter++) {
-		__u32 stored;
-
 		memcpy(p, orig, len);
-		stored = p[64 + 8] | p[64 + 9] << 8 | p[64 + 10] << 16 | (__u32)p[64 + 11] << 24;
-		for (k = 0; k < 1 + (size_t)iter % 4; k++)	/* the chunk: first frame */
-			p[64 + FRAME_HDR_BYTES + rnd(&seed) % stored] = rnd(&seed);
-		le(p + 64 + 28, crc32(0, p + 64 + FRAME_HDR_BYTES, stored), 4);
-		le(p + 64 + 60, crc32(0, p + 64, 60), 4);
+		mutate_frame(p, len, 0, 1 + (size_t)iter % 4, &seed);	/* the chunk: first frame */
 		write_file(path, p, len);
 		r = open_reader(path);
 		ASSERT_TRUE(r);
@@ -1109,44 +1143,23 @@ TEST(trace_helper_decodes_like_inline)
 {
 	const char *path = tpath("pre.kmt");
 	struct trace_writer *w = open_writer(path, 64, -1);	/* stored, 64 events a chunk */
-	__u64 seed = 99, ts = 0;
+	__u64 seed = 99;
 	/* how, predecode */
 	static const int ways[][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 }, { 0, -1 }, { 2, -1 } };
 	struct reading rd[6];
 	struct kmt_event e;
-	size_t i, len, k;
+	size_t len;
 	__u8 *orig, *p;
 	int iter, how;
 
 	ASSERT_TRUE(w);
-	for (i = 0; i < 1000; i++) {
-		if (i % 100 == 0)
-			ASSERT_EQ(add_defs(w, i / 100), 0);
-		rnd_event(&seed, &e, &ts);
-		ASSERT_EQ(trace_writer__add_event(w, &e), 0);
-	}
-	ASSERT_EQ(trace_writer__finish(w), 0);
-	trace_writer__free(w);
-	orig = read_file(path, &len);
+	orig = write_random(w, path, 1000, 100, seed, &len);
 	ASSERT_TRUE(orig);
 	p = malloc(len);
 	for (iter = 0; iter < 400; iter++) {
-		__u32 stored;
-
-		size_t off = 64, frame = iter % 20;
-
 		memcpy(p, orig, len);
-		for (;;) {	/* frame number iter % 20, or the last */
-			stored = p[off + 8] | p[off + 9] << 8 | p[off + 10] << 16 |
-				 (__u32)p[off + 11] << 24;
-			if (!frame-- || off + 2 * FRAME_HDR_BYTES + stored > len)
-				break;
-			off += FRAME_HDR_BYTES + stored;
-		}
-		for (k = 0; iter && stored && k < 1 + (size_t)iter % 4; k++)
-			p[off + FRAME_HDR_BYTES + rnd(&seed) % stored] = rnd(&seed);
-		le(p + off + 28, crc32(0, p + off + FRAME_HDR_BYTES, stored), 4);
-		le(p + off + 60, crc32(0, p + off, 60), 4);
+		/* frame number iter % 20 (or the last); the first reading is of the whole file */
+		mutate_frame(p, len, iter % 20, iter ? 1 + (size_t)iter % 4 : 0, &seed);
 		write_file(path, p, len);
 		for (how = 0; how < 6; how++)
 			ASSERT_EQ(read_how(path, ways[how][0], ways[how][1], &rd[how]), 0);
