@@ -91,6 +91,7 @@ static struct obj *obj_get(struct obj_map *m, __u64 key)
 
 		if (!n)
 			return NULL;
+		kmt_thp_hint(n, cap * sizeof(*n));
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->t[i].key)
 				*obj_slot(n, cap, m->t[i].key) = m->t[i];

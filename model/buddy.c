@@ -104,6 +104,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "hash.h"
 #include "buddy.h"
 
 #define PAGE_ALLOC_COSTLY_ORDER	3	/* include/linux/mmzone.h */
@@ -947,6 +948,7 @@ static int zone_init(struct buddy_model *m, struct bm_zone *z, const struct kmt_
 	z->nr_pb = z->end > z->start ? ((z->end - 1) >> m->pbo) - z->pb_first + 1 : 0;
 	z->pst = malloc(zi->spanned ? zi->spanned : 1);
 	z->pb = calloc(z->nr_pb ? z->nr_pb : 1, sizeof(*z->pb));
+	kmt_thp_hint(z->pst, zi->spanned);	/* one byte per pfn, probed at random */
 	if (!z->pst || !z->pb)
 		return -ENOMEM;
 	memset(z->pst, U_BYTE(U_ALLOC, BUDDY_MOB_UNKNOWN, 0), zi->spanned);

@@ -56,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hash.h"
 #include "slab.h"
 
 #define NONE32			0xffffffffu
@@ -249,6 +250,7 @@ static int map_grow(struct sm_map *h)
 	n.e = calloc((size_t)1 << n.bits, sizeof(*n.e));
 	if (!n.e)
 		return -ENOMEM;
+	kmt_thp_hint(n.e, ((size_t)1 << n.bits) * sizeof(*n.e));
 	for (i = 0; h->bits && i < ((size_t)1 << h->bits); i++)
 		if (h->e[i].key)
 			map_place(&n, h->e[i].key, h->e[i].val);
@@ -341,6 +343,7 @@ static int obj_reserve(struct slab_model *m)
 	n = calloc((size_t)1 << bits, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
+	kmt_thp_hint(n, ((size_t)1 << bits) * sizeof(*n));
 	for (i = 0; i < ((size_t)1 << m->obj_bits); i++)
 		if (m->objs[i].ptr)
 			obj_place(n, bits, &m->objs[i]);
@@ -449,6 +452,7 @@ static __u32 slab_new(struct slab_model *m, int ci, __u64 base, bool fresh)
 
 		if (!n)
 			return NONE32;
+		kmt_thp_hint(n, ncap * sizeof(*n));
 		m->slabs = n;
 		m->recs_cap = ncap;
 	}

@@ -4,6 +4,8 @@
 #define __KMT_HASH_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <linux/types.h>
 
 /* A 64-bit integer mixed (MurmurHash3's finaliser, first steps) for table slots. */
@@ -22,6 +24,24 @@ static inline __u64 kmt_hash_str(const char *s)
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
 	return h;
+}
+
+/*
+ * Asks for transparent huge pages under a large table (THP is "madvise" on Debian's
+ * kernels): the tables are probed at random, and with 4 KiB pages nearly every probe
+ * of a table of tens of MB also misses the TLB — a two-dimensional page walk in a VM.
+ * Only the 2 MiB-aligned middle of the block is advised; below 4 MiB it is not worth
+ * it. glibc serves such blocks with mmap, so calloc's memory is still untouched and
+ * is faulted in as huge pages; a failure only leaves the small pages.
+ */
+static inline void kmt_thp_hint(void *p, size_t len)
+{
+	const uintptr_t huge = 2u << 20;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(huge - 1);
+
+	if (p && len >= (4u << 20) && end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 #endif /* __KMT_HASH_H */
