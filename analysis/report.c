@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "codec.h"
 #include "context.h"
 #include "frames.h"
 #include "hash.h"
@@ -39,9 +40,7 @@ struct obj_map {
 };
 
 struct group_map {
-	__u64 *keys;		/* key + 1 per slot, 0 empty */
-	__u32 *idx;
-	size_t cap, len;
+	struct kmt_map map;	/* key -> index of its group */
 	struct report_group_stat *g;
 	struct kmt_event *first;	/* an event of each group, to name it */
 	size_t nr, gcap;
@@ -141,35 +140,6 @@ static void obj_prefetch(const struct run *run, const struct kmt_event *e)
 
 /* ---- groups ---- */
 
-static int group_grow(struct group_map *gm)
-{
-	size_t cap = gm->cap ? gm->cap * 2 : 1024;
-	__u64 *keys = calloc(cap, sizeof(*keys));
-	__u32 *idx = calloc(cap, sizeof(*idx));
-
-	if (!keys || !idx) {
-		free(keys);
-		free(idx);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < gm->cap; i++) {
-		size_t j;
-
-		if (!gm->keys[i])
-			continue;
-		for (j = kmt_hash64(gm->keys[i]) & (cap - 1); keys[j]; j = (j + 1) & (cap - 1))
-			;
-		keys[j] = gm->keys[i];
-		idx[j] = gm->idx[i];
-	}
-	free(gm->keys);
-	free(gm->idx);
-	gm->keys = keys;
-	gm->idx = idx;
-	gm->cap = cap;
-	return 0;
-}
-
 static int group_new(struct group_map *gm, const struct kmt_event *e)
 {
 	if (gm->nr == gm->gcap) {
@@ -195,29 +165,20 @@ static int group_new(struct group_map *gm, const struct kmt_event *e)
 /* The group of key (created with e as its sample); -1 on ENOMEM. */
 static int group_of(struct group_map *gm, __u64 key, const struct kmt_event *e)
 {
-	size_t i;
+	__u32 *v = kmt_map__get(&gm->map, key);
 	int g;
 
-	if (key == ~0ull)
-		key = ~1ull;	/* key + 1 marks a used slot: keep it non-zero */
-	if ((gm->len + 1) * 2 > gm->cap && group_grow(gm))
-		return -1;
-	for (i = kmt_hash64(key + 1) & (gm->cap - 1); gm->keys[i]; i = (i + 1) & (gm->cap - 1))
-		if (gm->keys[i] == key + 1)
-			return gm->idx[i];
+	if (v)
+		return (int)*v;
 	g = group_new(gm, e);
-	if (g < 0)
+	if (g < 0 || kmt_map__put(&gm->map, key, (__u32)g))
 		return -1;
-	gm->keys[i] = key + 1;
-	gm->idx[i] = g;
-	gm->len++;
 	return g;
 }
 
 static void group_map_free(struct group_map *gm)
 {
-	free(gm->keys);
-	free(gm->idx);
+	kmt_map__free(&gm->map);
 	free(gm->g);
 	free(gm->first);
 	memset(gm, 0, sizeof(*gm));
