@@ -10,14 +10,11 @@
  * near pfn 2^64, slab objects at address 0.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <zlib.h>
+#include "../build.h"
 #include "../test.h"
 #include "lint.h"
 #include "replay.h"
@@ -27,89 +24,11 @@
 #include "trace.h"
 #include "tracemeta.h"
 
-/* The format's fixed numbers, from docs/FORMAT.md. */
-#define FILE_HDR	64
-#define FRAME_HDR	64
-#define SYNC		0x1A464B89u
-
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
 #else
 #define SANITIZED 0
 #endif
-
-static const char *bpath(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", kmt_test__tmpdir(), name);
-	return buf[i];
-}
-
-static int put_file(const char *path, const void *p, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ssize_t n = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (len)
-		n = write(fd, p, len);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EIO;
-}
-
-static void *get_file(const char *path, size_t *len)
-{
-	struct stat st;
-	void *p = NULL;
-	int fd = open(path, O_RDONLY);
-
-	if (fd >= 0 && !fstat(fd, &st) && (p = malloc(st.st_size + 1)) &&
-	    read(fd, p, st.st_size) != st.st_size) {
-		free(p);
-		p = NULL;
-	}
-	if (fd >= 0)
-		close(fd);
-	*len = p ? (size_t)st.st_size : 0;
-	return p;
-}
-
-static void le(__u8 *p, __u64 v, int n)
-{
-	while (n--) {
-		*p++ = v;
-		v >>= 8;
-	}
-}
-
-static void file_hdr(__u8 *h, __u16 major, __u16 minor)
-{
-	memset(h, 0, FILE_HDR);
-	memcpy(h, "KMMTRACE", 8);
-	le(h + 8, major, 2);
-	le(h + 10, minor, 2);
-	le(h + 12, FILE_HDR, 4);
-}
-
-/* A frame header for a payload of stored bytes (CRC over payload when given). */
-static void frame_hdr(__u8 *h, __u8 type, __u8 flags, __u32 stored, __u32 raw, __u32 nr,
-		      const void *payload)
-{
-	memset(h, 0, FRAME_HDR);
-	le(h, SYNC, 4);
-	h[4] = type;
-	h[5] = flags;
-	le(h + 6, FRAME_HDR, 2);
-	le(h + 8, stored, 4);
-	le(h + 12, raw, 4);
-	le(h + 24, nr, 4);
-	le(h + 28, payload ? crc32(0, payload, stored) : 0, 4);
-	le(h + 60, crc32(0, h, 60), 4);
-}
 
 /* Runs `kmmtrace ARGS` on path; its stdout and stderr into out, its exit status returned. */
 static int run_kmt(const char *args, const char *path, char *out, size_t len)
@@ -132,21 +51,6 @@ static int run_kmt(const char *args, const char *path, char *out, size_t len)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* Opens path expecting a refusal with err and a message containing what. */
-static int refused(const char *path, int want, const char *what)
-{
-	char msg[256] = "x";
-	int err = 0;
-	struct trace_reader *r = trace_reader__open(path, &err, msg, sizeof(msg));
-
-	if (r || err != want || !strstr(msg, what)) {
-		printf("    %s: reader %p err %d msg \"%s\"\n", path, (void *)r, err, msg);
-		trace_reader__free(r);
-		return 1;
-	}
-	return 0;
-}
-
 /* Heap in use: what a reader holds after reading is bounded by the file, not its claims. */
 static size_t heap_bytes(void)
 {
@@ -158,16 +62,14 @@ static size_t heap_bytes(void)
 /* A small good trace: META, `chunks` chunks of `per` events, END. offs[i]: frame i's start. */
 static int small_trace(const char *path, int chunks, int per, __u64 *offs, int *nframes)
 {
-	struct trace_writer_opts o = { .sz = sizeof(o), .chunk_events = per, .zlevel = -1 };
-	struct trace_writer *w;
+	struct trace_writer *w = tb_writer(path, per, -1);
 	int err = 0, nf = 0;
 
-	w = trace_writer__open(path, &o, &err);
 	if (!w)
-		return err;
+		return -1;
 	trace_writer__meta_add(w, KMT_META_HOSTNAME, "box", 3);
 	trace_writer__meta_flush(w);
-	offs[nf++] = FILE_HDR;
+	offs[nf++] = TB_FILE_HDR;
 	for (int c = 0; c < chunks; c++) {
 		offs[nf++] = trace_writer__bytes(w);
 		for (int i = 0; i < per; i++) {
@@ -203,11 +105,11 @@ TEST(badinput_empty_file)
 {
 	char out[4096];
 
-	ASSERT_EQ(put_file(bpath("empty.kmt"), "", 0), 0);
-	ASSERT_EQ(refused(bpath("empty.kmt"), -EINVAL, "not a kmmtrace file (empty)"), 0);
-	ASSERT_EQ(run_kmt("info", bpath("empty.kmt"), out, sizeof(out)), 1);
+	ASSERT_EQ(tb_write_file(tb_path("empty.kmt"), "", 0), 0);
+	ASSERT_EQ(tb_refused(tb_path("empty.kmt"), -EINVAL, "not a kmmtrace file (empty)"), 0);
+	ASSERT_EQ(run_kmt("info", tb_path("empty.kmt"), out, sizeof(out)), 1);
 	ASSERT_CONTAINS(out, "empty.kmt: not a kmmtrace file (empty)");
-	ASSERT_EQ(run_kmt("report", bpath("empty.kmt"), out, sizeof(out)), 1);
+	ASSERT_EQ(run_kmt("report", tb_path("empty.kmt"), out, sizeof(out)), 1);
 	ASSERT_CONTAINS(out, "not a kmmtrace file (empty)");
 }
 
@@ -216,46 +118,47 @@ TEST(badinput_not_a_trace)
 	static const char text[] = "Node 0, zone   Normal   1036    800    620\n";
 	char out[4096];
 	size_t len;
-	void *elf = get_file("/proc/self/exe", &len);
+	void *elf = tb_read_file("/proc/self/exe", &len);
 
 	ASSERT_TRUE(elf && len > 4096);
-	ASSERT_EQ(put_file(bpath("elf"), elf, 4096), 0);
+	ASSERT_EQ(tb_write_file(tb_path("elf"), elf, 4096), 0);
 	free(elf);
-	ASSERT_EQ(refused(bpath("elf"), -EINVAL, "not a kmmtrace file"), 0);
-	ASSERT_EQ(put_file(bpath("text"), text, sizeof(text) - 1), 0);
-	ASSERT_EQ(refused(bpath("text"), -EINVAL, "not a kmmtrace file"), 0);
-	ASSERT_EQ(put_file(bpath("short"), "KMMTR", 5), 0);	/* shorter than the magic */
-	ASSERT_EQ(refused(bpath("short"), -EINVAL, "not a kmmtrace file"), 0);
-	ASSERT_EQ(run_kmt("lint", bpath("text"), out, sizeof(out)), 2);
+	ASSERT_EQ(tb_refused(tb_path("elf"), -EINVAL, "not a kmmtrace file"), 0);
+	ASSERT_EQ(tb_write_file(tb_path("text"), text, sizeof(text) - 1), 0);
+	ASSERT_EQ(tb_refused(tb_path("text"), -EINVAL, "not a kmmtrace file"), 0);
+	ASSERT_EQ(tb_write_file(tb_path("short"), "KMMTR", 5), 0);	/* shorter than the magic */
+	ASSERT_EQ(tb_refused(tb_path("short"), -EINVAL, "not a kmmtrace file"), 0);
+	ASSERT_EQ(run_kmt("lint", tb_path("text"), out, sizeof(out)), 2);
 	ASSERT_CONTAINS(out, "not a kmmtrace file");
-	ASSERT_EQ(run_kmt("dump", bpath("elf"), out, sizeof(out)), 1);
+	ASSERT_EQ(run_kmt("dump", tb_path("elf"), out, sizeof(out)), 1);
 	ASSERT_CONTAINS(out, "not a kmmtrace file");
 }
 
 TEST(badinput_newer_version)
 {
-	__u8 buf[FILE_HDR + FRAME_HDR];
+	__u8 buf[TB_FILE_HDR + TB_FRAME_HDR];
 	char out[4096];
 
-	file_hdr(buf, 2, 1);
-	frame_hdr(buf + FILE_HDR, 3, 0, 0, 0, 0, NULL);	/* an END frame: a complete file */
-	ASSERT_EQ(put_file(bpath("v2.kmt"), buf, sizeof(buf)), 0);
-	ASSERT_EQ(refused(bpath("v2.kmt"), -EPROTONOSUPPORT,
-			  "trace format version 2.1 is newer than the supported version 1.0"), 0);
-	ASSERT_EQ(run_kmt("replay", bpath("v2.kmt"), out, sizeof(out)), 1);
+	tb_file_hdr(buf, 2, 1);
+	tb_frame_hdr(buf + TB_FILE_HDR, 3, 0, 0, 0, 0, NULL);	/* an END frame: a complete file */
+	ASSERT_EQ(tb_write_file(tb_path("v2.kmt"), buf, sizeof(buf)), 0);
+	ASSERT_EQ(tb_refused(tb_path("v2.kmt"), -EPROTONOSUPPORT,
+			     "trace format version 2.1 is newer than the supported version 1.0"), 0);
+	ASSERT_EQ(run_kmt("replay", tb_path("v2.kmt"), out, sizeof(out)), 1);
 	ASSERT_CONTAINS(out, "trace format version 2.1 is newer than the supported version 1.0");
 	/* a newer minor of this major reads */
-	file_hdr(buf, 1, 7);
-	ASSERT_EQ(put_file(bpath("v1.7.kmt"), buf, sizeof(buf)), 0);
-	ASSERT_EQ(run_kmt("info", bpath("v1.7.kmt"), out, sizeof(out)), 0);
+	tb_file_hdr(buf, 1, 7);
+	ASSERT_EQ(tb_write_file(tb_path("v1.7.kmt"), buf, sizeof(buf)), 0);
+	ASSERT_EQ(run_kmt("info", tb_path("v1.7.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, "1.7");
 	/* the header itself cut short, or claiming more than the file */
-	file_hdr(buf, 1, 0);
-	ASSERT_EQ(put_file(bpath("cut-hdr.kmt"), buf, 40), 0);
-	ASSERT_EQ(refused(bpath("cut-hdr.kmt"), -EINVAL, "truncated kmmtrace file header (40 bytes)"), 0);
-	le(buf + 12, 4096, 4);
-	ASSERT_EQ(put_file(bpath("big-hdr.kmt"), buf, sizeof(buf)), 0);
-	ASSERT_EQ(refused(bpath("big-hdr.kmt"), -EINVAL, "truncated kmmtrace file header"), 0);
+	tb_file_hdr(buf, 1, 0);
+	ASSERT_EQ(tb_write_file(tb_path("cut-hdr.kmt"), buf, 40), 0);
+	ASSERT_EQ(tb_refused(tb_path("cut-hdr.kmt"), -EINVAL,
+			     "truncated kmmtrace file header (40 bytes)"), 0);
+	tb_le(buf + 12, 4096, 4);
+	ASSERT_EQ(tb_write_file(tb_path("big-hdr.kmt"), buf, sizeof(buf)), 0);
+	ASSERT_EQ(tb_refused(tb_path("big-hdr.kmt"), -EINVAL, "truncated kmmtrace file header"), 0);
 }
 
 /* ---- frames ---- */
@@ -270,12 +173,12 @@ TEST(badinput_truncated_file)
 	__u8 *p;
 	int nf;
 
-	ASSERT_EQ(small_trace(bpath("t.kmt"), 3, 50, offs, &nf), 0);
-	p = get_file(bpath("t.kmt"), &len);
+	ASSERT_EQ(small_trace(tb_path("t.kmt"), 3, 50, offs, &nf), 0);
+	p = tb_read_file(tb_path("t.kmt"), &len);
 	ASSERT_TRUE(p && nf == 5 && len == offs[nf]);
 	/* cut in the middle of the third chunk's payload: the first two chunks read */
-	ASSERT_EQ(put_file(bpath("cut.kmt"), p, offs[3] + 100), 0);
-	r = trace_reader__open(bpath("cut.kmt"), NULL, NULL, 0);
+	ASSERT_EQ(tb_write_file(tb_path("cut.kmt"), p, offs[3] + 100), 0);
+	r = tb_reader(tb_path("cut.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(count_events(r), 100);
 	st = trace_reader__stats(r);
@@ -286,31 +189,31 @@ TEST(badinput_truncated_file)
 	trace_reader__free(r);
 	snprintf(want, sizeof(want), "cut.kmt is truncated at byte %llu; read up to its last "
 		 "whole chunk", (unsigned long long)offs[3]);
-	ASSERT_EQ(run_kmt("report", bpath("cut.kmt"), out, sizeof(out)), 0);
+	ASSERT_EQ(run_kmt("report", tb_path("cut.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, want);
-	ASSERT_EQ(run_kmt("info", bpath("cut.kmt"), out, sizeof(out)), 0);
+	ASSERT_EQ(run_kmt("info", tb_path("cut.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, "TRUNCATED");
 	/* cut inside the third chunk's frame header */
-	ASSERT_EQ(put_file(bpath("cut2.kmt"), p, offs[3] + 20), 0);
-	r = trace_reader__open(bpath("cut2.kmt"), NULL, NULL, 0);
+	ASSERT_EQ(tb_write_file(tb_path("cut2.kmt"), p, offs[3] + 20), 0);
+	r = tb_reader(tb_path("cut2.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(count_events(r), 100);
 	ASSERT_TRUE(trace_reader__stats(r)->truncated);
 	ASSERT_EQ(trace_reader__stats(r)->truncated_at, offs[3]);
 	trace_reader__free(r);
 	/* cut exactly between frames: not truncated, but unfinished */
-	ASSERT_EQ(put_file(bpath("cut3.kmt"), p, offs[3]), 0);
-	r = trace_reader__open(bpath("cut3.kmt"), NULL, NULL, 0);
+	ASSERT_EQ(tb_write_file(tb_path("cut3.kmt"), p, offs[3]), 0);
+	r = tb_reader(tb_path("cut3.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(count_events(r), 100);
 	ASSERT_FALSE(trace_reader__stats(r)->truncated);
 	ASSERT_FALSE(trace_reader__stats(r)->finished);
 	trace_reader__free(r);
-	ASSERT_EQ(run_kmt("report", bpath("cut3.kmt"), out, sizeof(out)), 0);
+	ASSERT_EQ(run_kmt("report", tb_path("cut3.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, "has no end marker (recording did not finish)");
 	/* only the file header: no events, not an error */
-	ASSERT_EQ(put_file(bpath("hdr-only.kmt"), p, FILE_HDR), 0);
-	ASSERT_EQ(run_kmt("lint", bpath("hdr-only.kmt"), out, sizeof(out)), 0);
+	ASSERT_EQ(tb_write_file(tb_path("hdr-only.kmt"), p, TB_FILE_HDR), 0);
+	ASSERT_EQ(run_kmt("lint", tb_path("hdr-only.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, "has no end marker");
 	free(p);
 }
@@ -325,7 +228,7 @@ static int insert_frames(const char *path, const __u8 *orig, const __u64 *offs, 
 	memcpy(p, orig, offs[at]);
 	memcpy(p + offs[at], ins, inslen);
 	memcpy(p + offs[at] + inslen, orig + offs[at], origlen - offs[at]);
-	err = put_file(path, p, origlen + inslen);
+	err = tb_write_file(path, p, origlen + inslen);
 	free(p);
 	return err;
 }
@@ -334,21 +237,21 @@ TEST(badinput_zero_length_chunk)
 {
 	const struct trace_reader_stats *st;
 	struct trace_reader *r;
-	__u8 ins[3 * FRAME_HDR], *p;
+	__u8 ins[3 * TB_FRAME_HDR], *p;
 	__u64 offs[8];
 	char out[8192];
 	size_t len;
 	int nf;
 
-	ASSERT_EQ(small_trace(bpath("z.kmt"), 2, 30, offs, &nf), 0);
-	p = get_file(bpath("z.kmt"), &len);
+	ASSERT_EQ(small_trace(tb_path("z.kmt"), 2, 30, offs, &nf), 0);
+	p = tb_read_file(tb_path("z.kmt"), &len);
 	ASSERT_TRUE(p);
 	/* an empty chunk, an empty META and an empty frame of a newer type: all fine */
-	frame_hdr(ins, 2, 0, 0, 0, 0, NULL);
-	frame_hdr(ins + FRAME_HDR, 1, 0, 0, 0, 0, NULL);
-	frame_hdr(ins + 2 * FRAME_HDR, 9, 0, 0, 0, 0, NULL);
-	ASSERT_EQ(insert_frames(bpath("z0.kmt"), p, offs, 2, ins, sizeof(ins), len), 0);
-	r = trace_reader__open(bpath("z0.kmt"), NULL, NULL, 0);
+	tb_frame_hdr(ins, 2, 0, 0, 0, 0, NULL);
+	tb_frame_hdr(ins + TB_FRAME_HDR, 1, 0, 0, 0, 0, NULL);
+	tb_frame_hdr(ins + 2 * TB_FRAME_HDR, 9, 0, 0, 0, 0, NULL);
+	ASSERT_EQ(insert_frames(tb_path("z0.kmt"), p, offs, 2, ins, sizeof(ins), len), 0);
+	r = tb_reader(tb_path("z0.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(count_events(r), 60);
 	st = trace_reader__stats(r);
@@ -358,19 +261,19 @@ TEST(badinput_zero_length_chunk)
 	ASSERT_FALSE(st->truncated);
 	trace_reader__free(r);
 	/* a 0-length chunk claiming 5 events, and a 0-length compressed chunk: corrupt */
-	frame_hdr(ins, 2, 0, 0, 0, 5, NULL);
-	frame_hdr(ins + FRAME_HDR, 2, 1, 0, 0, 0, NULL);
-	ASSERT_EQ(insert_frames(bpath("z5.kmt"), p, offs, 2, ins, 2 * FRAME_HDR, len), 0);
-	r = trace_reader__open(bpath("z5.kmt"), NULL, NULL, 0);
+	tb_frame_hdr(ins, 2, 0, 0, 0, 5, NULL);
+	tb_frame_hdr(ins + TB_FRAME_HDR, 2, 1, 0, 0, 0, NULL);
+	ASSERT_EQ(insert_frames(tb_path("z5.kmt"), p, offs, 2, ins, 2 * TB_FRAME_HDR, len), 0);
+	r = tb_reader(tb_path("z5.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(count_events(r), 60);		/* the good chunks on either side read */
 	st = trace_reader__stats(r);
 	ASSERT_EQ(st->bad_frames, 1);		/* one damaged stretch */
 	ASSERT_TRUE(st->finished);
 	trace_reader__free(r);
-	ASSERT_EQ(run_kmt("report", bpath("z5.kmt"), out, sizeof(out)), 0);
+	ASSERT_EQ(run_kmt("report", tb_path("z5.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, "warning: 1 corrupt chunk(s) skipped");
-	ASSERT_EQ(run_kmt("info", bpath("z5.kmt"), out, sizeof(out)), 0);
+	ASSERT_EQ(run_kmt("info", tb_path("z5.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, "1 corrupt chunk(s) skipped");
 	free(p);
 }
@@ -379,7 +282,7 @@ TEST(badinput_zero_length_chunk)
 static int read_within(const char *path, size_t limit, __u64 want_events, bool truncated)
 {
 	size_t before = heap_bytes(), held;
-	struct trace_reader *r = trace_reader__open(path, NULL, NULL, 0);
+	struct trace_reader *r = tb_reader(path);
 	__u64 n;
 
 	if (!r)
@@ -400,51 +303,51 @@ static int read_within(const char *path, size_t limit, __u64 want_events, bool t
 
 TEST(badinput_lengths_past_the_end)
 {
-	__u8 ins[FRAME_HDR + 16], *p, body[16] = { 0 };
+	__u8 ins[TB_FRAME_HDR + 16], *p, body[16] = { 0 };
 	__u64 offs[8];
 	char out[8192];
 	size_t len;
 	int nf;
 
-	ASSERT_EQ(small_trace(bpath("l.kmt"), 2, 30, offs, &nf), 0);
-	p = get_file(bpath("l.kmt"), &len);
+	ASSERT_EQ(small_trace(tb_path("l.kmt"), 2, 30, offs, &nf), 0);
+	p = tb_read_file(tb_path("l.kmt"), &len);
 	ASSERT_TRUE(p);
 	/* the reader's own fixed state (decoder rings, dictionaries) is well under 2 MiB */
-	ASSERT_EQ(read_within(bpath("l.kmt"), 2 << 20, 60, false), 0);
+	ASSERT_EQ(read_within(tb_path("l.kmt"), 2 << 20, 60, false), 0);
 
 	/* a last chunk claiming 200 MiB: truncated there, nothing allocated for it */
-	memcpy(ins, p + offs[2], FRAME_HDR);
-	frame_hdr(ins, 2, 0, 200 << 20, 200 << 20, 10, NULL);
-	memcpy(p + offs[2], ins, FRAME_HDR);
-	ASSERT_EQ(put_file(bpath("l200.kmt"), p, offs[2] + FRAME_HDR + 100), 0);
-	ASSERT_EQ(read_within(bpath("l200.kmt"), 2 << 20, 30, true), 0);
-	ASSERT_EQ(run_kmt("report", bpath("l200.kmt"), out, sizeof(out)), 0);
+	memcpy(ins, p + offs[2], TB_FRAME_HDR);
+	tb_frame_hdr(ins, 2, 0, 200 << 20, 200 << 20, 10, NULL);
+	memcpy(p + offs[2], ins, TB_FRAME_HDR);
+	ASSERT_EQ(tb_write_file(tb_path("l200.kmt"), p, offs[2] + TB_FRAME_HDR + 100), 0);
+	ASSERT_EQ(read_within(tb_path("l200.kmt"), 2 << 20, 30, true), 0);
+	ASSERT_EQ(run_kmt("report", tb_path("l200.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, "is truncated at byte");
 	/* a META frame claiming 100 MiB (read whole at open): the same */
-	frame_hdr(ins, 1, 0, 100 << 20, 100 << 20, 0, NULL);
-	memcpy(p + offs[2], ins, FRAME_HDR);
-	ASSERT_EQ(put_file(bpath("m100.kmt"), p, offs[2] + FRAME_HDR + 100), 0);
-	ASSERT_EQ(read_within(bpath("m100.kmt"), 2 << 20, 30, true), 0);
+	tb_frame_hdr(ins, 1, 0, 100 << 20, 100 << 20, 0, NULL);
+	memcpy(p + offs[2], ins, TB_FRAME_HDR);
+	ASSERT_EQ(tb_write_file(tb_path("m100.kmt"), p, offs[2] + TB_FRAME_HDR + 100), 0);
+	ASSERT_EQ(read_within(tb_path("m100.kmt"), 2 << 20, 30, true), 0);
 	/* a length over the format's 256 MiB limit: a bad header, the reader resyncs */
 	free(p);
-	p = get_file(bpath("l.kmt"), &len);
-	frame_hdr(ins, 2, 0, 0xfffffff0u, 0xfffffff0u, 0, NULL);
-	ASSERT_EQ(insert_frames(bpath("l4g.kmt"), p, offs, 2, ins, FRAME_HDR, len), 0);
-	ASSERT_EQ(read_within(bpath("l4g.kmt"), 2 << 20, 60, false), 0);
-	ASSERT_EQ(run_kmt("info", bpath("l4g.kmt"), out, sizeof(out)), 0);
+	p = tb_read_file(tb_path("l.kmt"), &len);
+	tb_frame_hdr(ins, 2, 0, 0xfffffff0u, 0xfffffff0u, 0, NULL);
+	ASSERT_EQ(insert_frames(tb_path("l4g.kmt"), p, offs, 2, ins, TB_FRAME_HDR, len), 0);
+	ASSERT_EQ(read_within(tb_path("l4g.kmt"), 2 << 20, 60, false), 0);
+	ASSERT_EQ(run_kmt("info", tb_path("l4g.kmt"), out, sizeof(out)), 0);
 	ASSERT_CONTAINS(out, "1 corrupt chunk(s) skipped");
 	/*
 	 * A 16-byte DEFLATE chunk claiming the most it could inflate to (1032 x + 64):
 	 * it does not inflate to that, so it is corrupt; the buffer is what 16 bytes imply.
 	 */
-	frame_hdr(ins, 2, 1, 16, 16 * 1032 + 64, 0, body);
-	memcpy(ins + FRAME_HDR, body, 16);
-	ASSERT_EQ(insert_frames(bpath("lz.kmt"), p, offs, 2, ins, FRAME_HDR + 16, len), 0);
-	ASSERT_EQ(read_within(bpath("lz.kmt"), 2 << 20, 60, false), 0);
+	tb_frame_hdr(ins, 2, 1, 16, 16 * 1032 + 64, 0, body);
+	memcpy(ins + TB_FRAME_HDR, body, 16);
+	ASSERT_EQ(insert_frames(tb_path("lz.kmt"), p, offs, 2, ins, TB_FRAME_HDR + 16, len), 0);
+	ASSERT_EQ(read_within(tb_path("lz.kmt"), 2 << 20, 60, false), 0);
 	/* one byte more than DEFLATE can do: an impossible header, never allocated */
-	frame_hdr(ins, 2, 1, 16, 16 * 1032 + 65, 0, body);
-	ASSERT_EQ(insert_frames(bpath("lz2.kmt"), p, offs, 2, ins, FRAME_HDR + 16, len), 0);
-	ASSERT_EQ(read_within(bpath("lz2.kmt"), 2 << 20, 60, false), 0);
+	tb_frame_hdr(ins, 2, 1, 16, 16 * 1032 + 65, 0, body);
+	ASSERT_EQ(insert_frames(tb_path("lz2.kmt"), p, offs, 2, ins, TB_FRAME_HDR + 16, len), 0);
+	ASSERT_EQ(read_within(tb_path("lz2.kmt"), 2 << 20, 60, false), 0);
 	free(p);
 }
 
@@ -458,23 +361,23 @@ TEST(badinput_lengths_inside_a_chunk)
 		{ 2, 9, 1, 0, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f }, /* ... of 4 GiB */
 		{ 2, 4, 0xff, 0xff, 0xff, 0x0f },		/* 4 G events */
 	};
-	__u8 ins[FRAME_HDR + 12], *p;
+	__u8 ins[TB_FRAME_HDR + 12], *p;
 	__u64 offs[8];
 	size_t len;
 	int nf;
 
-	ASSERT_EQ(small_trace(bpath("c.kmt"), 2, 30, offs, &nf), 0);
-	p = get_file(bpath("c.kmt"), &len);
+	ASSERT_EQ(small_trace(tb_path("c.kmt"), 2, 30, offs, &nf), 0);
+	p = tb_read_file(tb_path("c.kmt"), &len);
 	ASSERT_TRUE(p);
 	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
-		const char *path = bpath("cbad.kmt");
+		const char *path = tb_path("cbad.kmt");
 		struct trace_reader *r;
 
-		frame_hdr(ins, 2, 0, 12, 12, i == 2 || i == 3 ? 1 : 0, payloads[i]);
-		memcpy(ins + FRAME_HDR, payloads[i], 12);
+		tb_frame_hdr(ins, 2, 0, 12, 12, i == 2 || i == 3 ? 1 : 0, payloads[i]);
+		memcpy(ins + TB_FRAME_HDR, payloads[i], 12);
 		ASSERT_EQ(insert_frames(path, p, offs, 2, ins, sizeof(ins), len), 0);
 		ASSERT_EQ(read_within(path, 2 << 20, 60, false), 0);
-		r = trace_reader__open(path, NULL, NULL, 0);
+		r = tb_reader(path);
 		ASSERT_TRUE(r);
 		count_events(r);
 		if (trace_reader__stats(r)->bad_frames != 1)
@@ -487,38 +390,15 @@ TEST(badinput_lengths_inside_a_chunk)
 
 /* ---- what the fuzz harnesses found (tests/fuzz) ---- */
 
-static const char mts[] = "Unmovable\nMovable\nReclaimable\nHighAtomic\nIsolate";
-
 /* A replayable trace: one 1024-page zone, free at the start, then events. */
 static int replay_trace(const char *path, const struct kmt_event *ev, int n)
 {
-	struct kmt_zone_info z = { .node = 0, .name = "Normal", .spanned = 1024, .present = 1024,
-				   .managed = 1024 };
-	__u32 orders = 11, pbo = 9, ps = 4096;
-	struct freemap fm = {};
-	struct trace_writer *w;
-	void *fmbuf = NULL;
-	size_t fmlen = 0;
-	int err = 0;
+	struct trace_writer *w = tb_writer(path, 0, 0);
 
-	w = trace_writer__open(path, NULL, &err);
 	if (!w)
-		return err;
-	trace_writer__meta_add(w, KMT_META_ZONES, &z, sizeof(z));
-	trace_writer__meta_add(w, KMT_META_NR_PAGE_ORDERS, &orders, 4);
-	trace_writer__meta_add(w, KMT_META_PAGEBLOCK_ORDER, &pbo, 4);
-	trace_writer__meta_add(w, KMT_META_PAGE_SIZE, &ps, 4);
-	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, mts, strlen(mts));
-	freemap__add(&fm, 0, 1024);
-	freemap__encode(&fm, KMT_PHASE_START, &fmbuf, &fmlen);
-	trace_writer__meta_add(w, KMT_META_FREEMAP, fmbuf, fmlen);
-	free(fmbuf);
-	freemap__free(&fm);
-	for (int i = 0; i < n && !err; i++)
-		err = trace_writer__add_event(w, &ev[i]);
-	err = err ? err : trace_writer__finish(w);
-	trace_writer__free(w);
-	return err;
+		return -1;
+	tb_meta_one_zone(w, 1024);
+	return tb_finish(w, ev, n);
 }
 
 static double cpu_now(void)
@@ -553,8 +433,8 @@ TEST(badinput_fuzz_timestamp_gap_sampling)
 	char why[256] = "";
 	double t0 = cpu_now();
 
-	ASSERT_EQ(replay_trace(bpath("gap.kmt"), ev, 4), 0);
-	r = trace_reader__open(bpath("gap.kmt"), NULL, NULL, 0);
+	ASSERT_EQ(replay_trace(tb_path("gap.kmt"), ev, 4), 0);
+	r = tb_reader(tb_path("gap.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(replay__run(r, &ro, true, &res, why, sizeof(why)), 0);
 	/* boundaries 1, 2, 3 ms; both ends of each gap; the end: a handful, in order */
@@ -588,19 +468,18 @@ TEST(badinput_fuzz_meta_out_of_range)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct trace_writer *w = trace_writer__open(bpath("meta.kmt"), NULL, NULL);
+		struct trace_writer *w = tb_writer(tb_path("meta.kmt"), 0, 0);
 		struct trace_reader *r;
 		struct lint_env env;
 		struct tracemeta m;
 		struct lint *l;
 
 		ASSERT_TRUE(w);
-		trace_writer__meta_add(w, KMT_META_PAGE_SIZE, &cases[i].page_size, 4);
-		trace_writer__meta_add(w, KMT_META_NR_PAGE_ORDERS, &cases[i].orders, 4);
-		trace_writer__meta_add(w, KMT_META_PAGEBLOCK_ORDER, &cases[i].pbo, 4);
-		ASSERT_EQ(trace_writer__finish(w), 0);
-		trace_writer__free(w);
-		r = trace_reader__open(bpath("meta.kmt"), NULL, NULL, 0);
+		tb_meta_u32(w, KMT_META_PAGE_SIZE, cases[i].page_size);
+		tb_meta_u32(w, KMT_META_NR_PAGE_ORDERS, cases[i].orders);
+		tb_meta_u32(w, KMT_META_PAGEBLOCK_ORDER, cases[i].pbo);
+		ASSERT_EQ(tb_finish(w, NULL, 0), 0);
+		r = tb_reader(tb_path("meta.kmt"));
 		ASSERT_TRUE(r);
 		tracemeta__load(r, &m);
 		if (cases[i].ok) {
@@ -655,8 +534,8 @@ TEST(badinput_fuzz_extreme_event_values)
 	char why[256];
 	int site;
 
-	ASSERT_EQ(replay_trace(bpath("ext.kmt"), ev, sizeof(ev) / sizeof(ev[0])), 0);
-	r = trace_reader__open(bpath("ext.kmt"), NULL, NULL, 0);
+	ASSERT_EQ(replay_trace(tb_path("ext.kmt"), ev, sizeof(ev) / sizeof(ev[0])), 0);
+	r = tb_reader(tb_path("ext.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(report__run(r, &po, &rep, why, sizeof(why)), 0);
 	ASSERT_EQ(rep.page.nr_allocs, 2);
@@ -803,26 +682,25 @@ TEST(badinput_replay_zone_span_too_large)
 	struct kmt_zone_info z = { .node = 0, .name = "Normal", .spanned = 1ull << 50,
 				   .present = 1024, .managed = 1024 };
 	struct replay_opts ro = { .pageblock_order = -1 };
-	__u32 orders = 11, pbo = 9;
 	struct replay_result res;
 	struct trace_writer *w;
 	struct trace_reader *r;
 	char why[256] = "", out[4096];
 
-	w = trace_writer__open(bpath("zones.kmt"), NULL, NULL);
+	w = tb_writer(tb_path("zones.kmt"), 0, 0);
 	ASSERT_TRUE(w);
 	trace_writer__meta_add(w, KMT_META_ZONES, &z, sizeof(z));
-	trace_writer__meta_add(w, KMT_META_NR_PAGE_ORDERS, &orders, 4);
-	trace_writer__meta_add(w, KMT_META_PAGEBLOCK_ORDER, &pbo, 4);
-	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, mts, strlen(mts));
-	ASSERT_EQ(trace_writer__finish(w), 0);
-	trace_writer__free(w);
-	r = trace_reader__open(bpath("zones.kmt"), NULL, NULL, 0);
+	tb_meta_u32(w, KMT_META_NR_PAGE_ORDERS, 11);
+	tb_meta_u32(w, KMT_META_PAGEBLOCK_ORDER, 9);
+	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, tb_migratetypes,
+			       strlen(tb_migratetypes));
+	ASSERT_EQ(tb_finish(w, NULL, 0), 0);
+	r = tb_reader(tb_path("zones.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(replay__run(r, &ro, false, &res, why, sizeof(why)), -E2BIG);
 	ASSERT_CONTAINS(why, "the trace's zones span 1125899906842624 pages");
 	replay_result__free(&res);
 	trace_reader__free(r);
-	ASSERT_EQ(run_kmt("replay", bpath("zones.kmt"), out, sizeof(out)), 1);
+	ASSERT_EQ(run_kmt("replay", tb_path("zones.kmt"), out, sizeof(out)), 1);
 	ASSERT_CONTAINS(out, "kmmtrace replay: the trace's zones span");
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <zlib.h>
+#include "../build.h"
 #include "../test.h"
 #include "../json.h"
 #include "trace.h"
@@ -35,30 +36,23 @@ static int write_trace(const char *path)
 		{ .ts = 4000, .type = KMT_EV_PAGE_ALLOC, .ptr = 123456, .order = 2, .mt = 0,
 		  .tgid = 7, .tid = 7, .node = -1, .stack_id = -1, .gfp = 0xcc0 },
 	};
-	__u32 ps = 4096;
-	struct trace_writer *w;
-	int err = 0;
+	struct trace_writer *w = tb_writer(path, 0, 0);
 
-	w = trace_writer__open(path, NULL, &err);
 	if (!w)
-		return err;
-	trace_writer__meta_add(w, KMT_META_PAGE_SIZE, &ps, sizeof(ps));
+		return -1;
+	tb_meta_u32(w, KMT_META_PAGE_SIZE, 4096);
 	trace_writer__meta_flush(w);
 	trace_writer__add_sym(w, &sym);
 	trace_writer__add_sym(w, &sym2);
 	trace_writer__add_cache(w, &cd);
 	trace_writer__add_stack(w, &st);
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
-		trace_writer__add_event(w, &evs[i]);
-	err = trace_writer__finish(w);
-	trace_writer__free(w);
-	return err;
+	return tb_finish(w, evs, sizeof(evs) / sizeof(evs[0]));
 }
 
 static int read_events(const char *path, struct kmt_event *ev, int max, char *sym, size_t symlen,
 		       char *cache, size_t cachelen, __u64 *frame1)
 {
-	struct trace_reader *r = trace_reader__open(path, NULL, NULL, 0);
+	struct trace_reader *r = tb_reader(path);
 	const struct kmt_sym *s;
 	const struct kmt_cache_def *d;
 	const struct kmt_stack *st;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "../build.h"
 #include "../test.h"
 #include "../json.h"
 #include "event.h"
@@ -47,8 +48,6 @@
 #define ROUNDS		120
 #define WEIRD_COMM	"</script><b>&"		/* a task may name itself anything */
 
-static const char mts[] = "Unmovable\nMovable\nReclaimable\nHighAtomic\nIsolate";
-
 static const struct kmt_gfp_entry gfp_table[] = {
 	{ GFP_KERNEL, KMT_GFP_COMPOSITE, "GFP_KERNEL" },
 	{ G_IO, KMT_GFP_BIT, "__GFP_IO" },
@@ -66,8 +65,8 @@ static struct kmt_event *add(struct evs *v, __u64 ts, int type)
 {
 	struct kmt_event *e = &v->e[v->n++];
 
-	*e = (struct kmt_event){ .ts = ts, .type = type, .tgid = 7, .tid = 7, .node = -1,
-				 .stack_id = -1, .ctx = C_PROC };
+	*e = tb_event(type, ts, 7);
+	e->ctx = C_PROC;
 	return e;
 }
 
@@ -75,8 +74,7 @@ static void page(struct evs *v, __u64 ts, int type, __u64 pfn)
 {
 	struct kmt_event *e = add(v, ts, type);
 
-	e->ptr = pfn;
-	e->mt = 1;
+	*e = tb_page(*e, pfn, 0, 1);
 	e->gfp = type == KMT_EV_PAGE_ALLOC ? GFP_KERNEL : 0;
 }
 
@@ -84,10 +82,7 @@ static void slab(struct evs *v, __u64 ts, int type, __u64 ptr, __u64 cs, __u64 r
 {
 	struct kmt_event *e = add(v, ts, type);
 
-	e->ptr = ptr;
-	e->call_site = cs;
-	e->size = req;
-	e->size2 = alloc;
+	*e = tb_slab(*e, ptr, cs, req, alloc);
 	e->gfp = req ? GFP_KERNEL : 0;
 	e->aux = type == KMT_EV_CACHE_ALLOC || type == KMT_EV_CACHE_FREE ? CACHE : 0;
 }
@@ -160,35 +155,6 @@ static void add_sym(struct trace_writer *w, __u64 addr, __u64 off, const char *n
 	trace_writer__add_sym(w, &s);
 }
 
-static void add_u32(struct trace_writer *w, __u16 key, __u32 v)
-{
-	trace_writer__meta_add(w, key, &v, sizeof(v));
-}
-
-/* The zone [0, 4096), all free at the start: four order-10 blocks. */
-static void add_zone(struct trace_writer *w)
-{
-	static const char buddy[] = "Node 0, zone   Normal      0      0      0      0      0"
-				    "      0      0      0      0      0      4 \n";
-	struct kmt_zone_info z = { .node = 0, .name = "Normal", .spanned = 4096,
-				   .present = 4096, .managed = 4096 };
-	char snap[1 + sizeof(SYSINFO_SNAP_BUDDYINFO) + sizeof(buddy)];
-	struct freemap fm = {};
-	void *fmbuf = NULL;
-	size_t fmlen = 0;
-
-	trace_writer__meta_add(w, KMT_META_ZONES, &z, sizeof(z));
-	freemap__add(&fm, 0, 4096);
-	freemap__encode(&fm, KMT_PHASE_START, &fmbuf, &fmlen);
-	trace_writer__meta_add(w, KMT_META_FREEMAP, fmbuf, fmlen);
-	free(fmbuf);
-	freemap__free(&fm);
-	snap[0] = KMT_PHASE_START;
-	memcpy(snap + 1, SYSINFO_SNAP_BUDDYINFO, sizeof(SYSINFO_SNAP_BUDDYINFO));
-	memcpy(snap + 1 + sizeof(SYSINFO_SNAP_BUDDYINFO), buddy, sizeof(buddy) - 1);
-	trace_writer__meta_add(w, KMT_META_SNAPSHOT, snap, sizeof(snap) - 1);
-}
-
 static void add_defs(struct trace_writer *w)
 {
 	struct kmt_cache_def c = { .cache = CACHE, .object_size = 192, .size = 192, .order = 0,
@@ -213,29 +179,26 @@ static int write_trace(const char *path)
 {
 	struct evs *v = calloc(1, sizeof(*v));
 	struct trace_writer *w;
-	int err = 0;
+	int err;
 
 	if (!v)
 		return -1;
-	w = trace_writer__open(path, NULL, &err);
+	w = tb_writer(path, 0, 0);
 	if (!w) {
 		free(v);
-		return err ? err : -1;
+		return -1;
 	}
-	add_zone(w);
-	add_u32(w, KMT_META_NR_PAGE_ORDERS, 11);
-	add_u32(w, KMT_META_PAGEBLOCK_ORDER, 9);
-	add_u32(w, KMT_META_PAGE_SIZE, 4096);
-	add_u32(w, KMT_META_STACKS, 1);
-	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, mts, strlen(mts));
+	/* the zone [0, 4096), all free at the start: four order-10 blocks */
+	tb_meta_one_zone(w, 4096);
+	tb_meta_snapshot(w, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO,
+			 "Node 0, zone   Normal      0      0      0      0      0"
+			 "      0      0      0      0      0      4 \n");
+	tb_meta_u32(w, KMT_META_STACKS, 1);
 	trace_writer__meta_add(w, KMT_META_GFP_TABLE, gfp_table, sizeof(gfp_table));
 	trace_writer__meta_flush(w);
 	add_defs(w);
 	events(v);
-	for (int i = 0; i < v->n; i++)
-		trace_writer__add_event(w, &v->e[i]);
-	err = trace_writer__finish(w);
-	trace_writer__free(w);
+	err = tb_finish(w, v->e, v->n);
 	free(v);
 	return err;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include "../build.h"
 #include "../test.h"
 #include "../json.h"
 #include "defs.h"
@@ -145,42 +146,31 @@ static __u64 g_ts, g_ptr;
 
 static struct kmt_event base(int type, __u32 gfp, __u32 ctx)
 {
-	struct kmt_event e = { .ts = ++g_ts * 1000, .type = type, .cpu = 0, .tgid = 7, .tid = 7,
-			       .ctx = ctx, .gfp = gfp, .node = -1, .stack_id = -1 };
+	struct kmt_event e = tb_event(type, ++g_ts * 1000, 7);
 
+	e.ctx = ctx;
+	e.gfp = gfp;
 	return e;
 }
 
 static struct kmt_event km(__u64 cs, __u64 size, __u32 gfp, __u32 ctx)
 {
-	struct kmt_event e = base(KMT_EV_KMALLOC, gfp, ctx);
-
-	e.ptr = 0xffff888004000000ull + ++g_ptr * 0x4000;
-	e.call_site = cs;
-	e.size = size;
-	e.size2 = size;
-	return e;
+	return tb_slab(base(KMT_EV_KMALLOC, gfp, ctx), 0xffff888004000000ull + ++g_ptr * 0x4000,
+		       cs, size, size);
 }
 
 static struct kmt_event cache_alloc(__u64 cs, __u64 cache, __u32 gfp, __u32 ctx)
 {
-	struct kmt_event e = base(KMT_EV_CACHE_ALLOC, gfp, ctx);
+	struct kmt_event e = tb_slab(base(KMT_EV_CACHE_ALLOC, gfp, ctx),
+				     0xffff888005000000ull + ++g_ptr * 0x100, cs, 192, 192);
 
-	e.ptr = 0xffff888005000000ull + ++g_ptr * 0x100;
-	e.call_site = cs;
-	e.size = e.size2 = 192;
 	e.aux = cache;
 	return e;
 }
 
 static struct kmt_event pg(int order, __u32 gfp, __u32 ctx)
 {
-	struct kmt_event e = base(KMT_EV_PAGE_ALLOC, gfp, ctx);
-
-	e.ptr = 0x100000 + ++g_ptr * 16;
-	e.order = order;
-	e.mt = 0;
-	return e;
+	return tb_page(base(KMT_EV_PAGE_ALLOC, gfp, ctx), 0x100000 + ++g_ptr * 16, order, 0);
 }
 
 static struct kmt_event vmap(__u64 size, __u32 ctx)
@@ -196,11 +186,9 @@ static struct kmt_event vmap(__u64 size, __u32 ctx)
 
 static struct kmt_event pcpu(__u64 cs, bool atomic, __u32 gfp, __u32 ctx)
 {
-	struct kmt_event e = base(KMT_EV_PERCPU_ALLOC, gfp, ctx);
+	struct kmt_event e = tb_slab(base(KMT_EV_PERCPU_ALLOC, gfp, ctx), 0x30000 + ++g_ptr * 8,
+				     cs, 8, 8);
 
-	e.ptr = 0x30000 + ++g_ptr * 8;
-	e.call_site = cs;
-	e.size = e.size2 = 8;
 	e.arg = atomic ? 2 : 0;
 	e.arg2 = 8;
 	return e;
@@ -1304,26 +1292,19 @@ TEST(lint_suppression_matching)
 
 static int write_lint_trace(const char *path, const struct kmt_event *e, size_t n)
 {
-	__u32 ps = 4096, orders = 11;
 	struct kmt_sym sym = { .addr = S1, .offset = 0x10, .name = "my_func" };
 	struct kmt_task t = { .tgid = 7, .tid = 7, .comm = "worker" };
-	struct trace_writer *w;
-	int err = 0;
+	struct trace_writer *w = tb_writer(path, 0, 0);
 
-	w = trace_writer__open(path, NULL, &err);
 	if (!w)
-		return err ? err : -1;
+		return -1;
 	trace_writer__meta_add(w, KMT_META_GFP_TABLE, gfp_table, sizeof(gfp_table));
-	trace_writer__meta_add(w, KMT_META_PAGE_SIZE, &ps, sizeof(ps));
-	trace_writer__meta_add(w, KMT_META_NR_PAGE_ORDERS, &orders, sizeof(orders));
+	tb_meta_u32(w, KMT_META_PAGE_SIZE, 4096);
+	tb_meta_u32(w, KMT_META_NR_PAGE_ORDERS, 11);
 	trace_writer__meta_flush(w);
 	trace_writer__add_sym(w, &sym);
 	trace_writer__add_task(w, &t);
-	for (size_t i = 0; i < n; i++)
-		trace_writer__add_event(w, &e[i]);
-	err = trace_writer__finish(w);
-	trace_writer__free(w);
-	return err;
+	return tb_finish(w, e, n);
 }
 
 /* stdout of `kmmtrace lint ARGS` (malloc'ed) and its exit status (-1 if it did not exit). */

@@ -5,70 +5,35 @@
  */
 #include <stdlib.h>
 #include <sys/wait.h>
+#include "../build.h"
 #include "../test.h"
 #include "../json.h"
 #include "replay.h"
 #include "sysinfo.h"
 #include "trace.h"
 
-static const char mts[] = "Unmovable\nMovable\nReclaimable\nHighAtomic\nIsolate";
 static const struct kmt_task *blame_task;	/* a task definition for write_trace */
-
-static void add_snapshot(struct trace_writer *w, __u8 phase, const char *name, const char *text)
-{
-	size_t nl = strlen(name) + 1, tl = strlen(text);
-	char *buf = malloc(1 + nl + tl);
-
-	buf[0] = phase;
-	memcpy(buf + 1, name, nl);
-	memcpy(buf + 1 + nl, text, tl);
-	trace_writer__meta_add(w, KMT_META_SNAPSHOT, buf, 1 + nl + tl);
-	free(buf);
-}
-
-static void add_u32(struct trace_writer *w, __u16 key, __u32 v)
-{
-	trace_writer__meta_add(w, key, &v, sizeof(v));
-}
 
 /* A trace of one zone [0, 1024) entirely free at the start, with events and an end state. */
 static int write_trace(const char *path, const struct kmt_event *ev, int n, const char *end_buddy)
 {
-	struct kmt_zone_info z = { .node = 0, .name = "Normal", .start_pfn = 0, .spanned = 1024,
-				   .present = 1024, .managed = 1024 };
-	struct freemap fm = {};
-	struct trace_writer *w;
-	void *fmbuf = NULL;
-	size_t fmlen = 0;
-	int err = 0;
+	struct trace_writer *w = tb_writer(path, 0, 0);
 
-	w = trace_writer__open(path, NULL, &err);
 	if (!w)
-		return err;
-	trace_writer__meta_add(w, KMT_META_ZONES, &z, sizeof(z));
-	add_u32(w, KMT_META_NR_PAGE_ORDERS, 11);
-	add_u32(w, KMT_META_PAGEBLOCK_ORDER, 9);
-	add_u32(w, KMT_META_PAGE_SIZE, 4096);
-	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, mts, strlen(mts));
-	freemap__add(&fm, 0, 1024);
-	freemap__encode(&fm, KMT_PHASE_START, &fmbuf, &fmlen);
-	trace_writer__meta_add(w, KMT_META_FREEMAP, fmbuf, fmlen);
-	free(fmbuf);
-	freemap__free(&fm);
-	add_snapshot(w, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO,
-		     "Node 0, zone   Normal      0      0      0      0      0      0      0      0"
-		     "      0      0      1 \n");
+		return -1;
+	tb_meta_one_zone(w, 1024);
+	tb_meta_snapshot(w, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO,
+			 "Node 0, zone   Normal      0      0      0      0      0      0      0"
+			 "      0      0      0      1 \n");
 	trace_writer__meta_flush(w);
 	if (blame_task)
 		trace_writer__add_task(w, blame_task);
 	for (int i = 0; i < n; i++)
 		trace_writer__add_event(w, &ev[i]);
 	trace_writer__flush(w);
-	add_snapshot(w, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, end_buddy);
+	tb_meta_snapshot(w, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, end_buddy);
 	trace_writer__meta_flush(w);
-	err = trace_writer__finish(w);
-	trace_writer__free(w);
-	return err;
+	return tb_finish(w, NULL, 0);
 }
 
 static struct kmt_event page_ev(__u64 ts, int type, __u64 pfn, int order, int mt)
@@ -82,7 +47,7 @@ static struct kmt_event page_ev(__u64 ts, int type, __u64 pfn, int order, int mt
 static int replay_file(const char *path, struct replay_result *res, __u64 interval_ns)
 {
 	struct replay_opts o = { .interval_ns = interval_ns, .pageblock_order = -1 };
-	struct trace_reader *r = trace_reader__open(path, NULL, NULL, 0);
+	struct trace_reader *r = tb_reader(path);
 	char why[256];
 	int e;
 
@@ -102,11 +67,10 @@ TEST(replay_split_then_merge)
 		page_ev(1000000, KMT_EV_PAGE_ALLOC_ZONE_LOCKED, 0, 0, 1),
 		page_ev(2000000, KMT_EV_PAGE_ALLOC, 0, 0, 1),
 	};
-	char path[512];
+	const char *path = tb_path("split.kmt");
 	struct replay_result res;
 	const struct replay_zone_sample *s;
 
-	snprintf(path, sizeof(path), "%s/split.kmt", kmt_test__tmpdir());
 	/* expand(): an order-10 block split for one page leaves one free block of 0..9 */
 	ASSERT_EQ(write_trace(path, ev, 2, "Node 0, zone   Normal      1      1      1      1"
 			      "      1      1      1      1      1      1      0 \n"), 0);
@@ -137,10 +101,9 @@ TEST(replay_pcp_free_then_drain)
 		page_ev(3000000, KMT_EV_PAGE_PCPU_DRAIN, 0, 0, 1),	/* back to the buddy */
 	};
 	struct replay_result res;
-	char path[512];
+	const char *path = tb_path("pcp.kmt");
 	const struct replay_sample *s;
 
-	snprintf(path, sizeof(path), "%s/pcp.kmt", kmt_test__tmpdir());
 	ASSERT_EQ(write_trace(path, ev, 4, "Node 0, zone   Normal      0      0      0      0"
 			      "      0      0      0      0      0      0      1 \n"), 0);
 	ASSERT_EQ(replay_file(path, &res, 1000000), 0);
@@ -169,9 +132,8 @@ TEST(replay_detects_divergence)
 		page_ev(1100000, KMT_EV_PAGE_ALLOC, 0, 0, 1),
 	};
 	struct replay_result res;
-	char path[512];
+	const char *path = tb_path("div.kmt");
 
-	snprintf(path, sizeof(path), "%s/div.kmt", kmt_test__tmpdir());
 	/* the kernel says everything is free again: the model (1023 free) is 0.1% off */
 	ASSERT_EQ(write_trace(path, ev, 2, "Node 0, zone   Normal      0      0      0      0"
 			      "      0      0      0      0      0      0      1 \n"), 0);
@@ -189,13 +151,13 @@ TEST(replay_json_and_exit_status)
 		page_ev(1000000, KMT_EV_PAGE_ALLOC_ZONE_LOCKED, 0, 0, 1),
 		page_ev(2000000, KMT_EV_PAGE_ALLOC, 0, 0, 1),
 	};
-	char path[512], cmd[1200], *text = malloc(1 << 20);
+	const char *path = tb_path("j.kmt");
+	char cmd[1200], *text = malloc(1 << 20);
 	const struct json *zone;
 	struct json *j;
 	size_t n;
 	FILE *p;
 
-	snprintf(path, sizeof(path), "%s/j.kmt", kmt_test__tmpdir());
 	ASSERT_EQ(write_trace(path, ev, 2, "Node 0, zone   Normal      1      1      1      1"
 			      "      1      1      1      1      1      1      0 \n"), 0);
 	snprintf(cmd, sizeof(cmd), "%s replay -j --check %s", kmt_test__binary(), path);
@@ -238,11 +200,10 @@ TEST(replay_blame_mixed_pageblock)
 	};
 	struct kmt_task task = { .tgid = 42, .tid = 42, .comm = "blamer" };
 	struct replay_result res;
-	char path[512];
+	const char *path = tb_path("blame.kmt");
 
 	for (int i = 0; i < 3; i++)
 		ev[i].tid = ev[i].tgid = 42;
-	snprintf(path, sizeof(path), "%s/blame.kmt", kmt_test__tmpdir());
 	blame_task = &task;
 	ASSERT_EQ(write_trace(path, ev, 3, "Node 0, zone   Normal      1      1      1      1"
 			      "      1      1      1      1      1      1      0 \n"), 0);

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <sys/wait.h>
+#include "../build.h"
 #include "../test.h"
 #include "../json.h"
 #include "report.h"
@@ -13,18 +14,18 @@
 static struct kmt_event ev(__u64 ts, int type, __u64 ptr, __u64 cs, __u64 req, __u64 alloc,
 			   int cpu)
 {
-	struct kmt_event e = { .ts = ts, .type = type, .ptr = ptr, .call_site = cs, .size = req,
-			       .size2 = alloc, .cpu = cpu, .tgid = 7, .tid = 7, .node = -1,
-			       .stack_id = -1, .gfp = 0xcc0 };
+	struct kmt_event e = tb_slab(tb_event(type, ts, 7), ptr, cs, req, alloc);
 
+	e.cpu = cpu;
+	e.gfp = 0xcc0;
 	return e;
 }
 
 static struct kmt_event page(__u64 ts, int type, __u64 pfn, int order, int mt)
 {
-	struct kmt_event e = { .ts = ts, .type = type, .ptr = pfn, .order = order, .mt = mt,
-			       .tgid = 7, .tid = 7, .node = -1, .stack_id = -1, .gfp = 0xcc0 };
+	struct kmt_event e = tb_page(tb_event(type, ts, 7), pfn, order, mt);
 
+	e.gfp = 0xcc0;
 	return e;
 }
 
@@ -50,30 +51,25 @@ static int write_trace(const char *path)
 		page(9500, KMT_EV_PAGE_FREE, 99, 0, 0),
 		page(9800, KMT_EV_PAGE_ALLOC, ~0ull, 1, 0),
 	};
-	__u32 nodes[2] = { 0, 0 }, ps = 4096;
+	__u32 nodes[2] = { 0, 0 };
 	struct trace_writer *w;
-	int err = 0;
 
 	evs[2].node = 1;
 	evs[1].stack_id = 5;	/* p2's allocation stack */
-	w = trace_writer__open(path, NULL, &err);
+	w = tb_writer(path, 0, 0);
 	if (!w)
-		return err;
-	trace_writer__meta_add(w, KMT_META_PAGE_SIZE, &ps, sizeof(ps));
+		return -1;
+	tb_meta_u32(w, KMT_META_PAGE_SIZE, 4096);
 	trace_writer__meta_add(w, KMT_META_CPU_NODES, nodes, sizeof(nodes));
 	trace_writer__meta_add(w, KMT_META_MIGRATETYPES, "Unmovable\nMovable\nReclaimable", 29);
 	trace_writer__meta_flush(w);
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
-		trace_writer__add_event(w, &evs[i]);
-	err = trace_writer__finish(w);
-	trace_writer__free(w);
-	return err;
+	return tb_finish(w, evs, sizeof(evs) / sizeof(evs[0]));
 }
 
 static int run_report(const char *path, enum report_group g, struct report *rep)
 {
 	struct report_opts o = { .group = g, .interval_ns = 2000 };
-	struct trace_reader *r = trace_reader__open(path, NULL, NULL, 0);
+	struct trace_reader *r = tb_reader(path);
 	char why[256];
 	int e;
 
@@ -95,9 +91,8 @@ static const struct report_group_stat *find(const struct report *rep, const char
 TEST(report_perf_kmem_totals)
 {
 	struct report rep;
-	char path[512];
+	const char *path = tb_path("r.kmt");
 
-	snprintf(path, sizeof(path), "%s/r.kmt", kmt_test__tmpdir());
 	ASSERT_EQ(write_trace(path), 0);
 	ASSERT_EQ(run_report(path, REPORT_BY_CALLSITE, &rep), 0);
 	ASSERT_EQ(rep.slab.nr_allocs, 3);
@@ -128,9 +123,9 @@ TEST(report_groups_and_sort)
 {
 	const struct report_group_stat *a, *b;
 	struct report rep;
-	char path[512], why[128];
+	const char *path = tb_path("g.kmt");
+	char why[128];
 
-	snprintf(path, sizeof(path), "%s/g.kmt", kmt_test__tmpdir());
 	ASSERT_EQ(write_trace(path), 0);
 	ASSERT_EQ(run_report(path, REPORT_BY_CALLSITE, &rep), 0);
 	ASSERT_EQ(rep.nr_slab_groups, 2);
@@ -164,12 +159,12 @@ TEST(report_groups_and_sort)
 
 TEST(report_json_parses)
 {
-	char path[512], cmd[1200], *text = malloc(1 << 20);
+	const char *path = tb_path("j.kmt");
+	char cmd[1200], *text = malloc(1 << 20);
 	struct json *j;
 	size_t n;
 	FILE *p;
 
-	snprintf(path, sizeof(path), "%s/j.kmt", kmt_test__tmpdir());
 	ASSERT_EQ(write_trace(path), 0);
 	snprintf(cmd, sizeof(cmd), "%s report -j %s 2>/dev/null", kmt_test__binary(), path);
 	p = popen(cmd, "r");
@@ -200,16 +195,11 @@ TEST(report_percpu)
 	};
 	struct trace_writer *w;
 	struct report rep;
-	char path[512];
-	int err = 0;
+	const char *path = tb_path("pc.kmt");
 
-	snprintf(path, sizeof(path), "%s/pc.kmt", kmt_test__tmpdir());
-	w = trace_writer__open(path, NULL, &err);
+	w = tb_writer(path, 0, 0);
 	ASSERT_TRUE(w != NULL);
-	for (size_t i = 0; i < 5; i++)
-		trace_writer__add_event(w, &evs[i]);
-	ASSERT_EQ(trace_writer__finish(w), 0);
-	trace_writer__free(w);
+	ASSERT_EQ(tb_finish(w, evs, 5), 0);
 	ASSERT_EQ(run_report(path, REPORT_BY_CALLSITE, &rep), 0);
 	ASSERT_EQ(rep.percpu_chunks_created, 1);
 	ASSERT_EQ(rep.percpu_free_unmatched, 1);

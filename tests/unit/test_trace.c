@@ -5,7 +5,6 @@
  * files, file mode, and the size and speed on a synthetic-realistic workload.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,15 +14,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include "../build.h"
 #include "../test.h"
 #include "trace.h"
 
 /* ---- helpers ---- */
-
-/* The format's fixed numbers, restated from docs/FORMAT.md rather than taken from the code. */
-#define KMT_FILE_HDR_BYTES	64
-#define FRAME_HDR_BYTES		64
-#define FRAME_SYNC		0x1A464B89u
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZED 1
@@ -44,55 +39,12 @@ static double rnd_unit(__u64 *s)
 	return (rnd(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static const char *tpath(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", kmt_test__tmpdir(), name);
-	return buf[i];
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	void *p;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || fstat(fd, &st)) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	p = malloc(st.st_size + 1);
-	if (p && read(fd, p, st.st_size) != st.st_size) {
-		free(p);
-		p = NULL;
-	}
-	close(fd);
-	*len = st.st_size;
-	return p;
-}
-
-static int write_file(const char *path, const void *p, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = len ? write(fd, p, len) : 0;
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EIO;
 }
 
 /* Fields each type keeps (the table in event.h), written out again independently. */
@@ -212,32 +164,6 @@ static void rnd_event(__u64 *s, struct kmt_event *e, __u64 *ts)
 	e->pad = (__u32)rnd(s);
 }
 
-static struct trace_writer *open_writer(const char *path, __u32 chunk_events, int zlevel)
-{
-	struct trace_writer_opts o = {
-		.sz = sizeof(o), .chunk_events = chunk_events, .zlevel = zlevel,
-	};
-	struct trace_writer *w;
-	int err = 0;
-
-	w = trace_writer__open(path, &o, &err);
-	if (!w)
-		printf("    failed to open writer %s: %s\n", path, strerror(-err));
-	return w;
-}
-
-static struct trace_reader *open_reader(const char *path)
-{
-	struct trace_reader *r;
-	char msg[256];
-	int err = 0;
-
-	r = trace_reader__open(path, &err, msg, sizeof(msg));
-	if (!r)
-		printf("    failed to open reader %s: %d %s\n", path, err, msg);
-	return r;
-}
-
 /* Reads the rest of r into a new array of *n events (NULL when none or on error). */
 static struct kmt_event *read_rest(struct trace_reader *r, size_t *n, int *ret)
 {
@@ -292,7 +218,7 @@ static void roundtrip_random(int zlevel)
 	int ret;
 
 	ASSERT_TRUE(ev);
-	w = open_writer(tpath("rt.kmt"), 1000, zlevel);
+	w = tb_writer(tb_path("rt.kmt"), 1000, zlevel);
 	ASSERT_TRUE(w);
 	for (i = 0; i < n; i++) {
 		rnd_event(&seed, &ev[i], &ts);
@@ -302,10 +228,9 @@ static void roundtrip_random(int zlevel)
 		ASSERT_EQ(trace_writer__add_event(w, &ev[i]), 0);
 	}
 	ASSERT_EQ(trace_writer__events(w), n);
-	ASSERT_EQ(trace_writer__finish(w), 0);
-	trace_writer__free(w);
+	ASSERT_EQ(tb_finish(w, NULL, 0), 0);
 
-	r = open_reader(tpath("rt.kmt"));
+	r = tb_reader(tb_path("rt.kmt"));
 	ASSERT_TRUE(r);
 	got = read_rest(r, &ngot, &ret);
 	ASSERT_EQ(ret, 0);
@@ -358,7 +283,7 @@ TEST(trace_roundtrip_extremes)
 	static const __u64 v64[] = { 0, ~0ull, 1, 1ull << 63, (1ull << 63) - 1, 0x80, 0x7f };
 	static const __s32 v32[] = { 0, -1, INT_MIN, INT_MAX, 1, -64, 64 };
 	struct kmt_event *ev = calloc(EXT_TYPES * 7, sizeof(*ev)), *got, *e;
-	struct trace_writer *w = open_writer(tpath("x.kmt"), 3, 0);
+	struct trace_writer *w = tb_writer(tb_path("x.kmt"), 3, 0);
 	struct trace_reader *r;
 	size_t n = 0, ngot;
 	unsigned int t, k;
@@ -385,9 +310,8 @@ TEST(trace_roundtrip_extremes)
 			ASSERT_EQ(trace_writer__add_event(w, e), 0);
 		}
 	}
-	ASSERT_EQ(trace_writer__finish(w), 0);
-	trace_writer__free(w);
-	r = open_reader(tpath("x.kmt"));
+	ASSERT_EQ(tb_finish(w, NULL, 0), 0);
+	r = tb_reader(tb_path("x.kmt"));
 	ASSERT_TRUE(r);
 	got = read_rest(r, &ngot, &ret);
 	ASSERT_EQ(ret, 0);
@@ -401,7 +325,7 @@ TEST(trace_roundtrip_extremes)
 TEST(trace_roundtrip_constant_columns)
 {
 	struct kmt_event ev[3000], *got;
-	struct trace_writer *w = open_writer(tpath("z.kmt"), 1000, 0);
+	struct trace_writer *w = tb_writer(tb_path("z.kmt"), 1000, 0);
 	struct trace_reader *r;
 	size_t i, ngot;
 	int ret;
@@ -417,7 +341,7 @@ TEST(trace_roundtrip_constant_columns)
 	ASSERT_EQ(trace_writer__finish(w), 0);
 	ASSERT_LT(trace_writer__bytes(w), 1000);
 	trace_writer__free(w);
-	r = open_reader(tpath("z.kmt"));
+	r = tb_reader(tb_path("z.kmt"));
 	ASSERT_TRUE(r);
 	got = read_rest(r, &ngot, &ret);
 	ASSERT_EQ(ret, 0);
@@ -432,7 +356,7 @@ TEST(trace_rewind_midway)
 {
 	const size_t n = 5000;
 	struct kmt_event *ev = calloc(n, sizeof(*ev)), *got, e;
-	struct trace_writer *w = open_writer(tpath("rw.kmt"), 300, 0);
+	struct trace_writer *w = tb_writer(tb_path("rw.kmt"), 300, 0);
 	__u64 seed = 77, ts = 0;
 	struct trace_reader *r;
 	size_t i, k, ngot;
@@ -443,9 +367,8 @@ TEST(trace_rewind_midway)
 		rnd_event(&seed, &ev[i], &ts);
 		ASSERT_EQ(trace_writer__add_event(w, &ev[i]), 0);
 	}
-	ASSERT_EQ(trace_writer__finish(w), 0);
-	trace_writer__free(w);
-	r = open_reader(tpath("rw.kmt"));
+	ASSERT_EQ(tb_finish(w, NULL, 0), 0);
+	r = tb_reader(tb_path("rw.kmt"));
 	ASSERT_TRUE(r);
 	for (k = 1; k < n; k = k * 3 + 7) {
 		for (i = 0; i < k && trace_reader__next(r, &e) == 1; i++)
@@ -547,7 +470,7 @@ static int check_defs(struct trace_reader *r, int i)
 
 TEST(trace_roundtrip_defs)
 {
-	struct trace_writer *w = open_writer(tpath("d.kmt"), 4, 0);
+	struct trace_writer *w = tb_writer(tb_path("d.kmt"), 4, 0);
 	struct kmt_event e = { .type = KMT_EV_KFREE, .stack_id = -1 }, got;
 	struct kmt_task t2 = { .tgid = 1004, .tid = 1005, .comm = "renamed" };
 	struct kmt_stack big = { .id = 1, .nr = KMT_MAX_STACK_DEPTH + 1 };
@@ -568,10 +491,9 @@ TEST(trace_roundtrip_defs)
 	ASSERT_EQ(add_defs(w, 20), 0);	/* chunk 2: definitions only */
 	ASSERT_EQ(trace_writer__flush(w), 0);
 	ASSERT_EQ(trace_writer__add_task(w, &t2), 0);	/* chunk 3: a comm change */
-	ASSERT_EQ(trace_writer__finish(w), 0);
-	trace_writer__free(w);
+	ASSERT_EQ(tb_finish(w, NULL, 0), 0);
 
-	r = open_reader(tpath("d.kmt"));
+	r = tb_reader(tb_path("d.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(trace_reader__stats(r)->chunks, 4);
 	ASSERT_TRUE(!trace_reader__task(r, 1015));	/* nothing before iterating */
@@ -595,7 +517,7 @@ TEST(trace_roundtrip_defs)
 
 TEST(trace_meta_repeated_keys)
 {
-	struct trace_writer *w = open_writer(tpath("m.kmt"), 0, 0);
+	struct trace_writer *w = tb_writer(tb_path("m.kmt"), 0, 0);
 	struct kmt_event e = { .type = KMT_EV_TLB_FLUSH, .size = 1 };
 	struct kmt_counters cnt = { .seen = { 1, 2, 3 }, .pc_unknown = 42 };
 	const struct kmt_counters *rc;
@@ -614,10 +536,9 @@ TEST(trace_meta_repeated_keys)
 	ASSERT_EQ(trace_writer__add_event(w, &e), 0);
 	ASSERT_EQ(trace_writer__meta_add(w, KMT_META_SNAPSHOT, "\1buddyinfo\0C", 12), 0);
 	ASSERT_EQ(trace_writer__meta_add(w, KMT_META_COUNTERS, &cnt, sizeof(cnt)), 0);
-	ASSERT_EQ(trace_writer__finish(w), 0);	/* flushes the chunk, then META, then END */
-	trace_writer__free(w);
+	ASSERT_EQ(tb_finish(w, NULL, 0), 0);	/* flushes the chunk, then META, then END */
 
-	r = open_reader(tpath("m.kmt"));
+	r = tb_reader(tb_path("m.kmt"));
 	ASSERT_TRUE(r);
 	ASSERT_EQ(trace_reader__stats(r)->frames, 4);
 	s = trace_reader__meta(r, KMT_META_KERNEL_RELEASE, 0, &len);
@@ -660,7 +581,7 @@ struct small_trace {
 
 static int make_small(const char *path, struct small_trace *t, __u32 chunk, int chunks)
 {
-	struct trace_writer *w = open_writer(path, chunk, 0);
+	struct trace_writer *w = tb_writer(path, chunk, 0);
 	__u64 seed = 99, ts = 5000;
 	int c, i;
 
@@ -683,7 +604,7 @@ static int make_small(const char *path, struct small_trace *t, __u32 chunk, int 
 	t->nev[t->nb] = t->nr;
 	t->bound[t->nb++] = trace_writer__bytes(w);
 	trace_writer__free(w);
-	t->data = read_file(path, &t->size);
+	t->data = tb_read_file(path, &t->size);
 	return t->data && t->size == t->bound[t->nb - 1] ? 0 : -1;
 }
 
@@ -691,18 +612,18 @@ static int make_small(const char *path, struct small_trace *t, __u32 chunk, int 
 static int check_cut(const struct small_trace *t, size_t len)
 {
 	const struct trace_reader_stats *st;
-	const char *path = tpath("cut.kmt");
+	const char *path = tb_path("cut.kmt");
 	size_t i, want = 0, ngot;
-	__u64 frame_start = KMT_FILE_HDR_BYTES;
+	__u64 frame_start = TB_FILE_HDR;
 	struct trace_reader *r;
 	struct kmt_event *got;
-	bool boundary = len == KMT_FILE_HDR_BYTES;
+	bool boundary = len == TB_FILE_HDR;
 	char msg[128];
 	int err = 0, ret, bad = 0;
 
-	write_file(path, t->data, len);
+	tb_write_file(path, t->data, len);
 	r = trace_reader__open(path, &err, msg, sizeof(msg));
-	if (len < KMT_FILE_HDR_BYTES)
+	if (len < TB_FILE_HDR)
 		return r || err != -EINVAL || !msg[0];
 	if (!r)
 		return 1;
@@ -734,7 +655,7 @@ TEST(trace_cut_at_every_byte)
 	struct small_trace t;
 	size_t len;
 
-	ASSERT_EQ(make_small(tpath("small.kmt"), &t, 5, 3), 0);
+	ASSERT_EQ(make_small(tb_path("small.kmt"), &t, 5, 3), 0);
 	for (len = 0; len <= t.size; len++) {
 		if (check_cut(&t, len))
 			FAIL("cut at %zu of %zu", len, t.size);
@@ -771,7 +692,7 @@ static int whole_chunks(const struct small_trace *t, const struct kmt_event *got
 /* Flips one byte at off; checks the damage stays within whole frames. */
 static int check_flip(const struct small_trace *t, size_t off)
 {
-	const char *path = tpath("flip.kmt");
+	const char *path = tb_path("flip.kmt");
 	const struct trace_reader_stats *st;
 	__u8 *p = malloc(t->size);
 	struct trace_reader *r;
@@ -782,7 +703,7 @@ static int check_flip(const struct small_trace *t, size_t off)
 
 	memcpy(p, t->data, t->size);
 	p[off] ^= 0x5a;
-	write_file(path, p, t->size);
+	tb_write_file(path, p, t->size);
 	free(p);
 	r = trace_reader__open(path, &err, msg, sizeof(msg));
 	if (!r)		/* only the file header's magic, version or size can refuse a file */
@@ -791,9 +712,9 @@ static int check_flip(const struct small_trace *t, size_t off)
 	st = trace_reader__stats(r);
 	missing = whole_chunks(t, got, ngot);
 	bad |= ret || missing < 0;
-	bad |= off >= KMT_FILE_HDR_BYTES && !st->bad_frames;	/* every frame byte is checked */
+	bad |= off >= TB_FILE_HDR && !st->bad_frames;	/* every frame byte is checked */
 	bad |= missing > 0 && !st->bad_frames && !st->truncated;
-	bad |= off >= KMT_FILE_HDR_BYTES && st->bad_frames > 1;
+	bad |= off >= TB_FILE_HDR && st->bad_frames > 1;
 	if (bad)
 		printf("    flip at %zu: %zu events, missing %d, bad %llu, truncated %d\n", off,
 		       ngot, missing, (unsigned long long)st->bad_frames, st->truncated);
@@ -812,16 +733,16 @@ TEST(trace_flipped_byte)
 	__u8 *p;
 	int i, ret;
 
-	ASSERT_EQ(make_small(tpath("small.kmt"), &t, 10, 5), 0);
+	ASSERT_EQ(make_small(tb_path("small.kmt"), &t, 10, 5), 0);
 	/* a byte in the payload of chunk 2, then one in its header */
 	for (i = 0; i < 2; i++) {
 		off = t.bound[2] + (i ? 30 : 100);
 		p = malloc(t.size);
 		memcpy(p, t.data, t.size);
 		p[off] ^= 0xff;
-		write_file(tpath("f.kmt"), p, t.size);
+		tb_write_file(tb_path("f.kmt"), p, t.size);
 		free(p);
-		r = open_reader(tpath("f.kmt"));
+		r = tb_reader(tb_path("f.kmt"));
 		ASSERT_TRUE(r);
 		got = read_rest(r, &ngot, &ret);
 		st = trace_reader__stats(r);
@@ -843,97 +764,48 @@ TEST(trace_flipped_byte)
 
 /* ---- hostile files ---- */
 
-static void le(__u8 *p, __u64 v, int n)
-{
-	while (n--) {
-		*p++ = v;
-		v >>= 8;
-	}
-}
-
-static void file_hdr(__u8 *h, __u16 major)
-{
-	memset(h, 0, KMT_FILE_HDR_BYTES);
-	memcpy(h, "KMMTRACE", 8);
-	le(h + 8, major, 2);
-	le(h + 12, KMT_FILE_HDR_BYTES, 4);
-}
-
-static void frame_hdr(__u8 *h, __u8 type, __u8 flags, __u32 stored, __u32 raw, __u32 nr,
-		      const void *payload)
-{
-	memset(h, 0, FRAME_HDR_BYTES);
-	le(h, FRAME_SYNC, 4);
-	h[4] = type;
-	h[5] = flags;
-	le(h + 6, FRAME_HDR_BYTES, 2);
-	le(h + 8, stored, 4);
-	le(h + 12, raw, 4);
-	le(h + 24, nr, 4);
-	le(h + 28, payload ? crc32(0, payload, stored) : 0, 4);
-	le(h + 60, crc32(0, h, 60), 4);
-}
-
-/* Opens path expecting failure with err and a message containing what. */
-static int expect_refused(const char *path, int want, const char *what)
-{
-	struct trace_reader *r;
-	char msg[256] = "x";
-	int err = 0;
-
-	r = trace_reader__open(path, &err, msg, sizeof(msg));
-	if (r || err != want || !strstr(msg, what)) {
-		printf("    %s: reader %p err %d msg \"%s\"\n", path, r, err, msg);
-		trace_reader__free(r);
-		return 1;
-	}
-	return 0;
-}
-
 TEST(trace_refuses_non_traces)
 {
 	__u8 buf[4096];
 	__u64 seed = 7;
 	size_t i;
 
-	ASSERT_EQ(write_file(tpath("empty"), "", 0), 0);
-	ASSERT_EQ(expect_refused(tpath("empty"), -EINVAL, "not a kmmtrace file"), 0);
+	ASSERT_EQ(tb_write_file(tb_path("empty"), "", 0), 0);
+	ASSERT_EQ(tb_refused(tb_path("empty"), -EINVAL, "not a kmmtrace file"), 0);
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = rnd(&seed);
-	ASSERT_EQ(write_file(tpath("random"), buf, sizeof(buf)), 0);
-	ASSERT_EQ(expect_refused(tpath("random"), -EINVAL, "not a kmmtrace file"), 0);
+	ASSERT_EQ(tb_write_file(tb_path("random"), buf, sizeof(buf)), 0);
+	ASSERT_EQ(tb_refused(tb_path("random"), -EINVAL, "not a kmmtrace file"), 0);
 	memcpy(buf, "KMMTRACX", 8);
-	ASSERT_EQ(write_file(tpath("magic"), buf, sizeof(buf)), 0);
-	ASSERT_EQ(expect_refused(tpath("magic"), -EINVAL, "not a kmmtrace file"), 0);
-	file_hdr(buf, 2);
-	le(buf + 10, 3, 2);
-	ASSERT_EQ(write_file(tpath("v2"), buf, KMT_FILE_HDR_BYTES), 0);
-	ASSERT_EQ(expect_refused(tpath("v2"), -EPROTONOSUPPORT, "2.3"), 0);
-	ASSERT_EQ(expect_refused(tpath("v2"), -EPROTONOSUPPORT, "1.0"), 0);
-	file_hdr(buf, 1);
-	ASSERT_EQ(write_file(tpath("short"), buf, 40), 0);
-	ASSERT_EQ(expect_refused(tpath("short"), -EINVAL, "truncated"), 0);
-	le(buf + 12, 1 << 30, 4);
-	ASSERT_EQ(write_file(tpath("hsz"), buf, sizeof(buf)), 0);
-	ASSERT_EQ(expect_refused(tpath("hsz"), -EINVAL, "header"), 0);
-	ASSERT_EQ(expect_refused(tpath("nonexistent"), -ENOENT, "failed to open"), 0);
-	ASSERT_EQ(expect_refused(kmt_test__tmpdir(), -EISDIR, "failed to read"), 0);
+	ASSERT_EQ(tb_write_file(tb_path("magic"), buf, sizeof(buf)), 0);
+	ASSERT_EQ(tb_refused(tb_path("magic"), -EINVAL, "not a kmmtrace file"), 0);
+	tb_file_hdr(buf, 2, 3);
+	ASSERT_EQ(tb_write_file(tb_path("v2"), buf, TB_FILE_HDR), 0);
+	ASSERT_EQ(tb_refused(tb_path("v2"), -EPROTONOSUPPORT, "2.3"), 0);
+	ASSERT_EQ(tb_refused(tb_path("v2"), -EPROTONOSUPPORT, "1.0"), 0);
+	tb_file_hdr(buf, 1, 0);
+	ASSERT_EQ(tb_write_file(tb_path("short"), buf, 40), 0);
+	ASSERT_EQ(tb_refused(tb_path("short"), -EINVAL, "truncated"), 0);
+	tb_le(buf + 12, 1 << 30, 4);
+	ASSERT_EQ(tb_write_file(tb_path("hsz"), buf, sizeof(buf)), 0);
+	ASSERT_EQ(tb_refused(tb_path("hsz"), -EINVAL, "header"), 0);
+	ASSERT_EQ(tb_refused(tb_path("nonexistent"), -ENOENT, "failed to open"), 0);
+	ASSERT_EQ(tb_refused(kmt_test__tmpdir(), -EISDIR, "failed to read"), 0);
 }
 
 /* Header, then frames given as (header, payload) pieces; returns the reader or NULL. */
 static struct trace_reader *open_crafted(const __u8 *body, size_t len, int minor)
 {
-	__u8 *p = malloc(KMT_FILE_HDR_BYTES + 128 + len);
-	size_t hsz = KMT_FILE_HDR_BYTES + (minor ? 128 : 0);
+	__u8 *p = malloc(TB_FILE_HDR + 128 + len);
+	size_t hsz = TB_FILE_HDR + (minor ? 128 : 0);
 
-	file_hdr(p, 1);
-	le(p + 10, minor, 2);
-	le(p + 12, hsz, 4);		/* a newer minor with a longer header */
-	memset(p + KMT_FILE_HDR_BYTES, 0xee, hsz - KMT_FILE_HDR_BYTES);
+	tb_file_hdr(p, 1, minor);
+	tb_le(p + 12, hsz, 4);		/* a newer minor with a longer header */
+	memset(p + TB_FILE_HDR, 0xee, hsz - TB_FILE_HDR);
 	memcpy(p + hsz, body, len);
-	write_file(tpath("crafted.kmt"), p, hsz + len);
+	tb_write_file(tb_path("crafted.kmt"), p, hsz + len);
 	free(p);
-	return open_reader(tpath("crafted.kmt"));
+	return tb_reader(tb_path("crafted.kmt"));
 }
 
 TEST(trace_hostile_frames)
@@ -946,25 +818,25 @@ TEST(trace_hostile_frames)
 	__u64 seed = 3;
 	size_t i;
 
-	frame_hdr(p, 2, 1, ~0u, ~0u, 0, NULL);		/* claims a 4 GiB frame */
-	p += FRAME_HDR_BYTES;
-	frame_hdr(p, 2, 0, 0, 0, 0, NULL);		/* a valid empty chunk */
-	p += FRAME_HDR_BYTES;
-	frame_hdr(p, 2, 1, 0, 0, 0, NULL);		/* zlib with no data */
-	p += FRAME_HDR_BYTES;
-	frame_hdr(p, 2, 0, 1, 1, 5, empty_meta);	/* 5 events in 1 byte */
-	p += FRAME_HDR_BYTES;
+	tb_frame_hdr(p, 2, 1, ~0u, ~0u, 0, NULL);	/* claims a 4 GiB frame */
+	p += TB_FRAME_HDR;
+	tb_frame_hdr(p, 2, 0, 0, 0, 0, NULL);		/* a valid empty chunk */
+	p += TB_FRAME_HDR;
+	tb_frame_hdr(p, 2, 1, 0, 0, 0, NULL);		/* zlib with no data */
+	p += TB_FRAME_HDR;
+	tb_frame_hdr(p, 2, 0, 1, 1, 5, empty_meta);	/* 5 events in 1 byte */
+	p += TB_FRAME_HDR;
 	*p++ = 0;
-	frame_hdr(p, 9, 0, 1, 1, 0, empty_meta);	/* a frame type from the future */
-	p += FRAME_HDR_BYTES;
+	tb_frame_hdr(p, 9, 0, 1, 1, 0, empty_meta);	/* a frame type from the future */
+	p += TB_FRAME_HDR;
 	*p++ = 0;
-	frame_hdr(p, 2, 4, 1, 1, 0, empty_meta);	/* unknown payload flag */
-	p += FRAME_HDR_BYTES;
+	tb_frame_hdr(p, 2, 4, 1, 1, 0, empty_meta);	/* unknown payload flag */
+	p += TB_FRAME_HDR;
 	*p++ = 0;
 	for (i = 0; i < 1000; i++)			/* garbage */
 		*p++ = rnd(&seed);
-	frame_hdr(p, 2, 0, 200 << 20, 200 << 20, 0, NULL);	/* 200 MiB, past the end */
-	p += FRAME_HDR_BYTES;
+	tb_frame_hdr(p, 2, 0, 200 << 20, 200 << 20, 0, NULL);	/* 200 MiB, past the end */
+	p += TB_FRAME_HDR;
 	r = open_crafted(body, p - body, 5);
 	ASSERT_TRUE(r);
 	ASSERT_EQ(trace_reader__next(r, &e), 0);
@@ -974,7 +846,7 @@ TEST(trace_hostile_frames)
 	/* 4 GiB; zlib-empty and 5-in-1 (adjacent: one damaged stretch); garbage; flag 4 */
 	ASSERT_EQ(st->bad_frames, 4);
 	ASSERT_TRUE(st->truncated);
-	ASSERT_EQ(st->truncated_at, KMT_FILE_HDR_BYTES + 128 + (p - body) - FRAME_HDR_BYTES);
+	ASSERT_EQ(st->truncated_at, TB_FILE_HDR + 128 + (p - body) - TB_FRAME_HDR);
 	ASSERT_FALSE(st->finished);
 	trace_reader__free(r);
 }
@@ -988,7 +860,7 @@ TEST(trace_garbage_after_header)
 	size_t i;
 
 	for (i = 0; i < sizeof(body); i++)
-		body[i] = rnd(&seed) % 4 ? rnd(&seed) : (FRAME_SYNC >> (8 * (i % 4)));
+		body[i] = rnd(&seed) % 4 ? rnd(&seed) : (TB_FRAME_SYNC >> (8 * (i % 4)));
 	r = open_crafted(body, sizeof(body), 0);
 	ASSERT_TRUE(r);
 	ASSERT_EQ(trace_reader__next(r, &e), 0);
@@ -1021,7 +893,7 @@ static __u8 *write_random(struct trace_writer *w, const char *path, size_t n,
 	if (!w || trace_writer__finish(w))
 		return NULL;
 	trace_writer__free(w);
-	return read_file(path, len);
+	return tb_read_file(path, len);
 }
 
 /*
@@ -1037,20 +909,20 @@ static void mutate_frame(__u8 *p, size_t len, size_t frame, size_t nbytes, __u64
 	for (;;) {
 		stored = p[off + 8] | p[off + 9] << 8 | p[off + 10] << 16 |
 			 (__u32)p[off + 11] << 24;
-		if (!frame-- || off + 2 * FRAME_HDR_BYTES + stored > len)
+		if (!frame-- || off + 2 * TB_FRAME_HDR + stored > len)
 			break;
-		off += FRAME_HDR_BYTES + stored;
+		off += TB_FRAME_HDR + stored;
 	}
 	for (size_t k = 0; stored && k < nbytes; k++)
-		p[off + FRAME_HDR_BYTES + rnd(seed) % stored] = rnd(seed);
-	le(p + off + 28, crc32(0, p + off + FRAME_HDR_BYTES, stored), 4);
-	le(p + off + 60, crc32(0, p + off, 60), 4);
+		p[off + TB_FRAME_HDR + rnd(seed) % stored] = rnd(seed);
+	tb_le(p + off + 28, crc32(0, p + off + TB_FRAME_HDR, stored), 4);
+	tb_le(p + off + 60, crc32(0, p + off, 60), 4);
 }
 
 TEST(trace_mutated_payloads)
 {
-	const char *path = tpath("mut.kmt");
-	struct trace_writer *w = open_writer(path, 0, -1);	/* stored: bytes to aim at */
+	const char *path = tb_path("mut.kmt");
+	struct trace_writer *w = tb_writer(path, 0, -1);	/* stored: bytes to aim at */
 	__u64 seed = 1234;
 	struct trace_reader *r;
 	struct kmt_event e;
@@ -1067,8 +939,8 @@ TEST(trace_mutated_payloads)
 	for (iter = 0; iter < 3000; iter++) {
 		memcpy(p, orig, len);
 		mutate_frame(p, len, 0, 1 + (size_t)iter % 4, &seed);	/* the chunk: first frame */
-		write_file(path, p, len);
-		r = open_reader(path);
+		tb_write_file(path, p, len);
+		r = tb_reader(path);
 		ASSERT_TRUE(r);
 		for (n = 0; trace_reader__next(r, &e) == 1; n++)
 			;
@@ -1111,7 +983,7 @@ static int read_how(const char *path, int how, int predecode, struct reading *ou
 	}
 	if (predecode >= 0)
 		setenv("KMMTRACE_PREDECODE", predecode ? "1" : "0", 1);
-	r = open_reader(path);
+	r = tb_reader(path);
 	for (ret = r ? 1 : -1; ret > 0;) {
 		if (out->n + 7 > cap) {
 			cap = cap * 2 + 64;
@@ -1141,8 +1013,8 @@ static int read_how(const char *path, int how, int predecode, struct reading *ou
  */
 TEST(trace_helper_decodes_like_inline)
 {
-	const char *path = tpath("pre.kmt");
-	struct trace_writer *w = open_writer(path, 64, -1);	/* stored, 64 events a chunk */
+	const char *path = tb_path("pre.kmt");
+	struct trace_writer *w = tb_writer(path, 64, -1);	/* stored, 64 events a chunk */
 	__u64 seed = 99;
 	/* how, predecode */
 	static const int ways[][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 }, { 0, -1 }, { 2, -1 } };
@@ -1160,7 +1032,7 @@ TEST(trace_helper_decodes_like_inline)
 		memcpy(p, orig, len);
 		/* frame number iter % 20 (or the last); the first reading is of the whole file */
 		mutate_frame(p, len, iter % 20, iter ? 1 + (size_t)iter % 4 : 0, &seed);
-		write_file(path, p, len);
+		tb_write_file(path, p, len);
 		for (how = 0; how < 6; how++)
 			ASSERT_EQ(read_how(path, ways[how][0], ways[how][1], &rd[how]), 0);
 		if (!iter)
@@ -1185,23 +1057,23 @@ TEST(trace_helper_decodes_like_inline)
 
 TEST(trace_file_mode_0600)
 {
-	const char *path = tpath("mode.kmt");
+	const char *path = tb_path("mode.kmt");
 	struct trace_writer *w;
 	struct stat st;
 	mode_t old = umask(0);
 
-	ASSERT_EQ(write_file(path, "old", 3), 0);
+	ASSERT_EQ(tb_write_file(path, "old", 3), 0);
 	ASSERT_EQ(chmod(path, 0666), 0);
-	w = open_writer(path, 0, 0);
+	w = tb_writer(path, 0, 0);
 	umask(old);
 	ASSERT_TRUE(w);
 	ASSERT_EQ(stat(path, &st), 0);
 	ASSERT_EQ(st.st_mode & 07777, 0600);
-	ASSERT_EQ(st.st_size, KMT_FILE_HDR_BYTES);	/* truncated, header written */
+	ASSERT_EQ(st.st_size, TB_FILE_HDR);	/* truncated, header written */
 	trace_writer__free(w);
 	unlink(path);
 	umask(0);
-	w = open_writer(path, 0, 0);
+	w = tb_writer(path, 0, 0);
 	umask(old);
 	ASSERT_TRUE(w);
 	ASSERT_EQ(stat(path, &st), 0);
@@ -1212,7 +1084,7 @@ TEST(trace_file_mode_0600)
 /* A file size limit makes a write fail part way: the file must end on a whole frame. */
 TEST(trace_write_failure_leaves_whole_frames)
 {
-	const char *path = tpath("full.kmt");
+	const char *path = tb_path("full.kmt");
 	struct kmt_event *ev = calloc(100000, sizeof(*ev)), *got;
 	const struct trace_reader_stats *st;
 	struct rlimit old, lim;
@@ -1224,7 +1096,7 @@ TEST(trace_write_failure_leaves_whole_frames)
 	void *data;
 
 	ASSERT_TRUE(ev);
-	w = open_writer(path, 100, -1);
+	w = tb_writer(path, 100, -1);
 	ASSERT_TRUE(w);
 	ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
@@ -1243,12 +1115,12 @@ TEST(trace_write_failure_leaves_whole_frames)
 	ASSERT_EQ(trace_writer__finish(w), -EFBIG);
 	size = trace_writer__bytes(w);
 	trace_writer__free(w);
-	data = read_file(path, &ngot);
+	data = tb_read_file(path, &ngot);
 	ASSERT_EQ(ngot, size);
 	free(data);
 	ASSERT_LE(size, 50000);
 
-	r = open_reader(path);
+	r = tb_reader(path);
 	ASSERT_TRUE(r);
 	got = read_rest(r, &ngot, &ret);
 	st = trace_reader__stats(r);
@@ -1272,15 +1144,15 @@ TEST(trace_writer_misuse)
 	int err = 0;
 
 	o.chunk_events = (1u << 20) + 1;
-	ASSERT_TRUE(!trace_writer__open(tpath("a.kmt"), &o, &err));
+	ASSERT_TRUE(!trace_writer__open(tb_path("a.kmt"), &o, &err));
 	ASSERT_EQ(err, -EINVAL);
 	o.chunk_events = 0;
 	o.zlevel = 10;
-	ASSERT_TRUE(!trace_writer__open(tpath("a.kmt"), &o, &err));
+	ASSERT_TRUE(!trace_writer__open(tb_path("a.kmt"), &o, &err));
 	ASSERT_EQ(err, -EINVAL);
-	ASSERT_TRUE(!trace_writer__open(tpath("no/such/dir.kmt"), NULL, &err));
+	ASSERT_TRUE(!trace_writer__open(tb_path("no/such/dir.kmt"), NULL, &err));
 	ASSERT_EQ(err, -ENOENT);
-	w = trace_writer__open(tpath("a.kmt"), NULL, &err);
+	w = trace_writer__open(tb_path("a.kmt"), NULL, &err);
 	ASSERT_TRUE(w);
 	ASSERT_EQ(trace_writer__add_event(w, &e), -EINVAL);
 	ASSERT_EQ(trace_writer__events(w), 0);
@@ -1290,7 +1162,7 @@ TEST(trace_writer_misuse)
 	ASSERT_EQ(trace_writer__add_event(w, &e), -EINVAL);
 	ASSERT_EQ(trace_writer__meta_add(w, 1, "x", 1), -EINVAL);
 	ASSERT_EQ(trace_writer__events(w), 1);
-	ASSERT_GT(trace_writer__bytes(w), KMT_FILE_HDR_BYTES);
+	ASSERT_GT(trace_writer__bytes(w), TB_FILE_HDR);
 	trace_writer__free(w);
 	trace_writer__free(NULL);
 	trace_reader__free(NULL);
@@ -1736,7 +1608,7 @@ static struct kmt_event *gen_events(size_t n, __u64 seed, bool paths)
 static double measure(const char *what, size_t n, bool paths)
 {
 	struct kmt_event *ev = gen_events(n, 42, paths), e;
-	struct trace_writer *w = open_writer(tpath("real.kmt"), 0, 0);
+	struct trace_writer *w = tb_writer(tb_path("real.kmt"), 0, 0);
 	struct trace_reader *r = NULL;
 	double t0, tw, tr = 1;
 	size_t i, bad = !ev || !w;
@@ -1750,7 +1622,7 @@ static double measure(const char *what, size_t n, bool paths)
 	bytes = trace_writer__bytes(w);
 	trace_writer__free(w);
 	if (!bad)
-		r = open_reader(tpath("real.kmt"));
+		r = tb_reader(tb_path("real.kmt"));
 	t0 = now_s();
 	for (i = 0; r && trace_reader__next(r, &e) == 1; i++)
 		bad += i >= n || e.ts != ev[i].ts || e.ptr != ev[i].ptr || e.size != ev[i].size;

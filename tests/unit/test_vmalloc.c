@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <sys/wait.h>
+#include "../build.h"
 #include "../test.h"
 #include "../json.h"
 #include "defs.h"
@@ -512,19 +513,25 @@ static void stacks(struct kmt_stack out[4])
 
 static const struct kmt_task modprobe = { .tgid = 42, .tid = 43, .comm = "modprobe" };
 
+/* The symbols, the stacks and modprobe, to a definition store or a trace alike. */
+static void put_defs(struct kmt_sink s)
+{
+	struct kmt_stack st[4];
+
+	stacks(st);
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		s.sym(s.ctx, &syms[i]);
+	for (int i = 0; i < 4; i++)
+		s.stack(s.ctx, &st[i]);
+	s.task(s.ctx, &modprobe);
+}
+
 static struct kmt_defs *make_defs(void)
 {
 	struct kmt_defs *d = kmt_defs__new();
-	struct kmt_stack st[4];
 
-	if (!d)
-		return NULL;
-	stacks(st);
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
-		kmt_defs__put_sym(d, &syms[i]);
-	for (int i = 0; i < 4; i++)
-		kmt_defs__put_stack(d, &st[i]);
-	kmt_defs__put_task(d, &modprobe);
+	if (d)
+		put_defs(kmt_defs__sink(d));
 	return d;
 }
 
@@ -1017,45 +1024,20 @@ TEST(vmalloc_unit_flag_purges)
 static int write_vm_trace(const char *path, const struct kmt_event *evs, size_t n, bool defs,
 			  const char *snap)
 {
-	__u32 ps = 4096, stacks_on = defs;
-	struct trace_writer *w;
-	struct kmt_stack st[4];
-	int err = 0;
+	struct trace_writer *w = tb_writer(path, 0, 0);
 
-	w = trace_writer__open(path, NULL, &err);
 	if (!w)
-		return err ? err : -1;
-	trace_writer__meta_add(w, KMT_META_PAGE_SIZE, &ps, sizeof(ps));
-	trace_writer__meta_add(w, KMT_META_STACKS, &stacks_on, sizeof(stacks_on));
-	if (snap) {
-		/* u8 phase, "vmallocinfo\0", then the text */
-		size_t len = 1 + sizeof("vmallocinfo") + strlen(snap);
-		char *v = malloc(len);
-
-		if (!v) {
-			trace_writer__free(w);
-			return -1;
-		}
-		v[0] = KMT_PHASE_START;
-		memcpy(v + 1, "vmallocinfo", sizeof("vmallocinfo"));
-		memcpy(v + 1 + sizeof("vmallocinfo"), snap, strlen(snap));
-		trace_writer__meta_add(w, KMT_META_SNAPSHOT, v, len);
-		free(v);
+		return -1;
+	tb_meta_u32(w, KMT_META_PAGE_SIZE, 4096);
+	tb_meta_u32(w, KMT_META_STACKS, defs);
+	if (snap && tb_meta_snapshot(w, KMT_PHASE_START, "vmallocinfo", snap)) {
+		trace_writer__free(w);
+		return -1;
 	}
 	trace_writer__meta_flush(w);
-	if (defs) {
-		stacks(st);
-		for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
-			trace_writer__add_sym(w, &syms[i]);
-		for (int i = 0; i < 4; i++)
-			trace_writer__add_stack(w, &st[i]);
-		trace_writer__add_task(w, &modprobe);
-	}
-	for (size_t i = 0; i < n; i++)
-		trace_writer__add_event(w, &evs[i]);
-	err = trace_writer__finish(w);
-	trace_writer__free(w);
-	return err;
+	if (defs)
+		put_defs(trace_writer__sink(w));
+	return tb_finish(w, evs, n);
 }
 
 /* Runs `kmmtrace vmalloc ARGS`; its stdout in out (size len); the exit status. */
