@@ -263,6 +263,7 @@ static bool compare_buddyinfo(const struct buddy_model *m, const struct replay_r
 {
 	struct buddy_row rows[64];
 	int n = text ? parse_buddyinfo(text, rows, 64) : -1;
+	__u64 reporting_left, adjusted_pages;
 
 	for (int i = 0; i < n && i < 64; i++) {
 		for (int z = 0; z < res->nr_zones; z++) {
@@ -275,12 +276,27 @@ static bool compare_buddyinfo(const struct buddy_model *m, const struct replay_r
 				continue;
 			c->have_kernel = true;
 			c->kernel_free_pages = 0;
+			c->reporting_blocks = 0;
+			reporting_left = REPLAY_REPORTING_BLOCKS;
+			adjusted_pages = 0;
 			for (unsigned int o = 0; o < res->nr_orders && o < rows[i].nr_orders; o++) {
-				c->kernel_nr_free[o] = rows[i].nr_free[o];
-				c->kernel_free_pages += rows[i].nr_free[o] << o;
-				c->err_order[o] = rel_err(st.nr_free[o], rows[i].nr_free[o]);
+				__u64 k = rows[i].nr_free[o], lack = 0;
+
+				if (res->page_reporting_order >= 0 &&
+				    o >= (unsigned int)res->page_reporting_order &&
+				    st.nr_free[o] > k) {
+					lack = st.nr_free[o] - k;
+					lack = lack < reporting_left ? lack : reporting_left;
+					reporting_left -= lack;
+				}
+				c->reporting[o] = lack;
+				c->reporting_blocks += lack;
+				c->kernel_nr_free[o] = k;
+				c->kernel_free_pages += k << o;
+				adjusted_pages += (k + lack) << o;
+				c->err_order[o] = rel_err(st.nr_free[o], k + lack);
 			}
-			c->err_free_pages = rel_err(st.free_pages, c->kernel_free_pages);
+			c->err_free_pages = rel_err(st.free_pages, adjusted_pages);
 		}
 	}
 	return n > 0;
@@ -346,6 +362,24 @@ static void end_check(struct replay *rp)
 	rp->end_checked = true;
 	rp->res->have_end = compare_buddyinfo(rp->m, rp->res,
 		tracemeta__snapshot(rp->r, KMT_PHASE_END, SYSINFO_SNAP_BUDDYINFO, &len), rp->res->end);
+}
+
+/* The recording kernel's page_reporting_order, or -1 (no free page reporting). */
+static int page_reporting_order(const struct trace_reader *r)
+{
+	size_t len;
+	const char *t = tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_PAGE_REPORTING,
+					    &len);
+	char buf[16];
+	int o;
+
+	if (!t || !len || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, t, len);
+	buf[len] = 0;
+	if (sscanf(buf, "%d", &o) != 1 || o < 0 || o >= BUDDY_MAX_ORDERS)
+		return -1;
+	return o;
 }
 
 /* When the end buddyinfo was read while still tracing (newer traces). */
@@ -471,6 +505,7 @@ int replay__run(struct trace_reader *r, const struct replay_opts *opts, bool che
 	load_freemap_times(r, &rp);
 	rp.blame = blame__new(r, movable_mt(res), res->pageblock_order);
 	rp.end_check_ts = end_buddyinfo_time(r);
+	res->page_reporting_order = page_reporting_order(r);
 	res->have_start = compare_buddyinfo(rp.m, res,
 		tracemeta__snapshot(r, KMT_PHASE_START, SYSINFO_SNAP_BUDDYINFO, &len), res->start);
 	t = cpu_seconds();

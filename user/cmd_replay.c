@@ -181,7 +181,7 @@ static int zone_verdict(const struct replay_cmd *c, const struct replay_result *
 	for (unsigned int o = c->tol_min_order; o < res->nr_orders; o++)
 		if (fabs(k->err_order[o]) * 100 > c->tol_order &&
 		    llabs((long long)res->samples[res->nr_samples - 1].zone[z].nr_free[o] -
-			  (long long)k->kernel_nr_free[o]) > 1)
+			  (long long)(k->kernel_nr_free[o] + k->reporting[o])) > 1)
 			return 1;
 	return 0;
 }
@@ -245,6 +245,11 @@ static void print_zone(const struct replay_cmd *c, const struct replay_result *r
 	printf("  free pages %llu (kernel %llu, %+.2f %%), pcp pages %llu, largest order %d\n",
 	       (unsigned long long)s->free_pages, (unsigned long long)k->kernel_free_pages,
 	       k->err_free_pages * 100, (unsigned long long)s->pcp_pages, s->largest_order);
+	if (k->reporting_blocks)
+		printf("  free page reporting (order >= %d): %llu free blocks the kernel had off "
+		       "its lists when read are counted as free (at most %d)\n",
+		       res->page_reporting_order, (unsigned long long)k->reporting_blocks,
+		       REPLAY_REPORTING_BLOCKS);
 	printf("  THP-order (%u) free blocks %llu, after an ideal compaction %llu (largest "
 	       "order %d); extfrag(%u) %u, compaction score %u\n", res->thp_order,
 	       (unsigned long long)s->thp_blocks, (unsigned long long)s->ideal_thp_blocks,
@@ -389,6 +394,8 @@ static void json_zone(const struct replay_cmd *c, const struct replay_result *re
 			json_ints("unusable_index_of_counts", k->unusable_from_kernel_counts,
 				  res->nr_orders);
 		}
+		printf(",");
+		json_u64s("reporting", k->reporting, res->nr_orders);
 		printf(",\"err_free_pages\":%.6f,\"check\":\"%s\"}", k->err_free_pages,
 		       zone_verdict(c, res, z) ? "fail" : "ok");
 	}
@@ -410,10 +417,11 @@ static void print_json(const struct replay_cmd *c, const struct replay_result *r
 	printf("{\"events_read\":%llu,\"events\":%llu,\"skipped_in_start_map\":%llu,"
 	       "\"cpu_seconds\":%.6f,\"model_bytes\":%zu,\"model_pages\":%llu,"
 	       "\"lost\":%llu,\"nr_orders\":%u,\"pageblock_order\":%u,\"thp_order\":%u,"
-	       "\"zones\":[", (unsigned long long)res->events_read, (unsigned long long)res->events,
-	       (unsigned long long)res->skipped_in_map, res->seconds, res->model_bytes,
-	       (unsigned long long)res->model_pages, (unsigned long long)res->lost,
-	       res->nr_orders, res->pageblock_order, res->thp_order);
+	       "\"page_reporting_order\":%d,\"zones\":[", (unsigned long long)res->events_read,
+	       (unsigned long long)res->events, (unsigned long long)res->skipped_in_map,
+	       res->seconds, res->model_bytes, (unsigned long long)res->model_pages,
+	       (unsigned long long)res->lost, res->nr_orders, res->pageblock_order,
+	       res->thp_order, res->page_reporting_order);
 	for (int z = 0; z < res->nr_zones; z++) {
 		if (!zone_selected(c, res, z) || !res->zones[z].spanned)
 			continue;

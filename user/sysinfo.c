@@ -937,6 +937,7 @@ static int meta_start(struct meta_list *w, const struct sysinfo_opts *opts, char
 static const struct snapshot_src {
 	const char *name;
 	const char *path;
+	bool optional;		/* absent on most kernels: no note */
 } snapshot_srcs[] = {
 	{ SYSINFO_SNAP_PAGETYPEINFO,	"/proc/pagetypeinfo" },
 	{ SYSINFO_SNAP_SLABINFO,	"/proc/slabinfo" },
@@ -944,6 +945,10 @@ static const struct snapshot_src {
 	{ SYSINFO_SNAP_VMSTAT,		"/proc/vmstat" },
 	{ SYSINFO_SNAP_ZONEINFO,	"/proc/zoneinfo" },
 	{ SYSINFO_SNAP_MEMINFO,		"/proc/meminfo" },
+	/* CONFIG_PAGE_REPORTING: blocks from this order up may be off the free lists for a
+	 * moment, with no tracepoint (replay --check allows for it) */
+	{ SYSINFO_SNAP_PAGE_REPORTING,	"/sys/module/page_reporting/parameters/page_reporting_order",
+	  true },
 };
 
 static int meta_snapshot_text(struct meta_list *w, __u8 phase, const char *name,
@@ -1047,9 +1052,12 @@ static int meta_snapshots(struct meta_list *w, __u8 phase, bool may_mount, char 
 	if (!dbg)
 		note(err, errlen, "skipped debugfs snapshots: %s", why);
 	ret = meta_snapshot_group(w, phase, dbg, err, errlen);
-	for (i = 0; !ret && i < sizeof(snapshot_srcs) / sizeof(snapshot_srcs[0]); i++)
+	for (i = 0; !ret && i < sizeof(snapshot_srcs) / sizeof(snapshot_srcs[0]); i++) {
+		if (snapshot_srcs[i].optional && access(snapshot_srcs[i].path, R_OK))
+			continue;
 		ret = meta_snapshot(w, phase, snapshot_srcs[i].name, snapshot_srcs[i].path,
 				    err, errlen);
+	}
 	return ret;
 }
 

@@ -32,6 +32,8 @@
 #define SYSINFO_SNAP_MEMINFO		"meminfo"
 #define SYSINFO_SNAP_EXTFRAG_INDEX	"extfrag_index"		/* debugfs extfrag/ */
 #define SYSINFO_SNAP_UNUSABLE_INDEX	"unusable_index"	/* debugfs extfrag/ */
+/* /sys/module/page_reporting/parameters/page_reporting_order: free page reporting */
+#define SYSINFO_SNAP_PAGE_REPORTING	"page_reporting_order"
 
 struct sysinfo_opts {
 	size_t sz;			/* sizeof(struct sysinfo_opts) */
