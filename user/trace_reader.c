@@ -688,22 +688,23 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	struct prefetch *pf = &r->pf;
 	struct predecoded tmp_pre;
 	struct kmt_buf tmp;
+	double busy = -1;
 	int ret;
 
 	prefetch_start(r, i);
-	if (pf->running && r->handed_ns && r->handed_events) {	/* the chunk just done */
-		double busy = (double)(now_ns() - r->handed_ns) / r->handed_events;
-
-		if (!r->handed_pre)
-			busy -= pf->have_dec ? pf->dec_ns : 0;
-		ewma(&r->proc_ns, busy > 0 ? busy : 0, r->have_proc);
-		r->have_proc = true;
-	}
+	if (pf->running && r->handed_ns && r->handed_events)	/* the chunk just done */
+		busy = (double)(now_ns() - r->handed_ns) / r->handed_events;
 	r->handed_ns = 0;
 	r->pre.on = false;
 	if (!pf->running)
 		return load_payload(&r->ld, r->fd, r->chunks[i].off, &r->chunks[i].h);
 	pthread_mutex_lock(&pf->mu);
+	if (busy >= 0) {	/* dec_ns is the helper's, written under the lock */
+		if (!r->handed_pre)
+			busy -= pf->have_dec ? pf->dec_ns : 0;
+		ewma(&r->proc_ns, busy > 0 ? busy : 0, r->have_proc);
+		r->have_proc = true;
+	}
 	if (!pf->has_job || pf->job != i) {	/* first call, or after a rewind */
 		while (pf->busy)
 			pthread_cond_wait(&pf->cv, &pf->mu);
