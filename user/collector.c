@@ -52,7 +52,7 @@ struct collector {
 	__u64 bad_records;	/* malformed records: a bug, counted rather than trusted */
 	__u64 last_reload_ns;
 	__u32 page_struct_size;
-	bool direct_pc;		/* loading kmmtrace_direct's bytes */
+	bool direct_pc;		/* loading kmmtrace_direct's bytes (until ruled out) */
 	int sink_err;
 	int nr_cpus;
 };
@@ -308,21 +308,14 @@ static struct kmmtrace_bpf *open_skeleton(bool direct)
  * refcount_t's struct in the kernel's BTF; KMMTRACE_NO_DIRECT_PC=1 declines it (to
  * compare the two, bench/run.sh).
  */
-static bool direct_pc_possible(void)
+static bool direct_pc_possible(const struct btf *btf)
 {
 	const char *no = getenv("KMMTRACE_NO_DIRECT_PC");
-	struct btf *btf;
-	bool ok;
 
 	if (no && *no && strcmp(no, "0"))
 		return false;
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return false;
-	ok = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 &&
-	     btf__find_by_name_kind(btf, "refcount_struct", BTF_KIND_STRUCT) > 0;
-	btf__free(btf);
-	return ok;
+	return btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 &&
+	       btf__find_by_name_kind(btf, "refcount_struct", BTF_KIND_STRUCT) > 0;
 }
 
 static int open_configured(struct collector *c, const __u64 refused, char *err, size_t errlen)
@@ -334,6 +327,7 @@ static int open_configured(struct collector *c, const __u64 refused, char *err, 
 		seterr(err, errlen, "failed to load kernel BTF: %s", strerror(errno));
 		return -errno;
 	}
+	c->direct_pc = c->direct_pc && direct_pc_possible(btf);
 	c->skel = open_skeleton(c->direct_pc);
 	if (!c->skel) {
 		e = -errno;
@@ -444,7 +438,7 @@ struct collector *collector__new(const struct collector_opts *opts,
 	if (!c->ksyms)
 		fprintf(stderr, "kmmtrace: warning: %s; call sites will not be symbolised\n", why);
 	c->last_reload_ns = 0;
-	c->direct_pc = direct_pc_possible();
+	c->direct_pc = true;	/* open_configured() rules it out from the kernel's BTF */
 	if (open_and_load(c, err, errlen)) {
 		collector__free(c);
 		return NULL;
