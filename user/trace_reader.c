@@ -479,6 +479,16 @@ fail:
 
 static const __u8 no_events[] = { 0, 0, 0 };	/* 0 events, 0 types, 0 columns */
 
+/* A chunk payload's next section: 1 (*sec, its body at c->p, *len), 0 at the end, -EBADMSG. */
+static int chunk_section(struct kmt_cur *c, __u8 *sec, __u64 *len)
+{
+	if (c->p >= c->end)
+		return 0;
+	*sec = kmt_cur__u8(c);
+	*len = kmt_cur__uv(c);
+	return c->bad || *len > (__u64)(c->end - c->p) ? -EBADMSG : 1;
+}
+
 static int parse_chunk(struct trace_reader *r, const __u8 *p, const struct chunk_ent *c)
 {
 	struct kmt_cur cur = { .p = p, .end = p + c->h.raw_len };
@@ -487,11 +497,7 @@ static int parse_chunk(struct trace_reader *r, const __u8 *p, const struct chunk
 	__u8 sec;
 	int err;
 
-	while (cur.p < cur.end) {
-		sec = kmt_cur__u8(&cur);
-		len = kmt_cur__uv(&cur);
-		if (cur.bad || len > (__u64)(cur.end - cur.p))
-			return -EBADMSG;
+	while ((err = chunk_section(&cur, &sec, &len)) > 0) {
 		err = 0;
 		if (sec == KMT_SEC_DEFS) {
 			err = apply_defs(r, cur.p, len);
@@ -506,6 +512,8 @@ static int parse_chunk(struct trace_reader *r, const __u8 *p, const struct chunk
 			return err;
 		cur.p += len;
 	}
+	if (err)
+		return err;
 	if (events)
 		return 0;
 	r->pre.on = false;
@@ -572,16 +580,9 @@ static void predecode(struct kmt_chunk_dec *d, struct predecoded *pre, const __u
 	pre->on = false;
 	if (h->nr_events > PREDECODE_MAX)
 		return;
-	while (cur.p < cur.end) {
-		sec = kmt_cur__u8(&cur);
-		len = kmt_cur__uv(&cur);
-		if (cur.bad || len > (__u64)(cur.end - cur.p))
-			return;
-		if (sec == KMT_SEC_EVENTS)
-			break;
+	while ((ret = chunk_section(&cur, &sec, &len)) > 0 && sec != KMT_SEC_EVENTS)
 		cur.p += len;
-	}
-	if (cur.p >= cur.end)
+	if (ret <= 0)
 		return;
 	if (pre->cap < h->nr_events) {
 		struct kmt_event *ev = realloc(pre->ev, h->nr_events * sizeof(*ev));
@@ -753,6 +754,15 @@ static int load_chunk(struct trace_reader *r, size_t i)
 	return err ? err : parse_chunk(r, r->ld.raw.p, &r->chunks[i]);
 }
 
+/* Every event handed out, by trace_reader__next() or __batch(): count and time range. */
+static inline void count_event(struct trace_reader *r, __u64 ts)
+{
+	if (!r->st.events++ || ts < r->st.t_first)
+		r->st.t_first = ts;
+	if (ts > r->st.t_last)
+		r->st.t_last = ts;
+}
+
 int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
 {
 	struct chunk_ent *c;
@@ -765,10 +775,7 @@ int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
 			else
 				ret = kmt_dec__next(&r->dec, e);
 			if (likely(ret == 1)) {
-				if (!r->st.events++ || e->ts < r->st.t_first)
-					r->st.t_first = e->ts;
-				if (e->ts > r->st.t_last)
-					r->st.t_last = e->ts;
+				count_event(r, e->ts);
 				return 1;
 			}
 			if (ret < 0)
@@ -802,12 +809,8 @@ int trace_reader__batch(struct trace_reader *r, const struct kmt_event **ev, siz
 		n = r->pre.n - r->pre.i < max ? r->pre.n - r->pre.i : max;
 		b = *ev = &r->pre.ev[r->pre.i];
 		r->pre.i += n;
-		for (i = 0; i < n; i++) {	/* trace_reader__next()'s accounting */
-			if (!r->st.events++ || b[i].ts < r->st.t_first)
-				r->st.t_first = b[i].ts;
-			if (b[i].ts > r->st.t_last)
-				r->st.t_last = b[i].ts;
-		}
+		for (i = 0; i < n; i++)
+			count_event(r, b[i].ts);
 		return (int)n;
 	}
 	ret = trace_reader__next(r, &r->one);
