@@ -70,9 +70,15 @@ struct run {
 
 /* ---- object maps ---- */
 
+/* Where a probe for key starts (key is ptr + 1, as stored). */
+static size_t obj_home(size_t cap, __u64 key)
+{
+	return kmt_hash64(key) & (cap - 1);
+}
+
 static struct obj *obj_slot(struct obj *t, size_t cap, __u64 key)
 {
-	size_t i = kmt_hash64(key) & (cap - 1);
+	size_t i = obj_home(cap, key);
 
 	while (t[i].key && t[i].key != key)
 		i = (i + 1) & (cap - 1);
@@ -135,7 +141,7 @@ static void obj_prefetch(const struct run *run, const struct kmt_event *e)
 		return;
 	}
 	if (m->cap)
-		__builtin_prefetch(&m->t[kmt_hash64(e->ptr + 1) & (m->cap - 1)]);
+		__builtin_prefetch(&m->t[obj_home(m->cap, e->ptr + 1)]);
 }
 
 /* ---- groups ---- */
