@@ -37,6 +37,13 @@ char *kmt_test__run(const char *cmd, int *status);
 int kmt_test__spawn(char *const argv[], int *err_fd);
 /* Reads fd until needle shows up (true) or EOF (false); what was read is in buf. */
 bool kmt_test__wait_for_text(int fd, const char *needle, char *buf, size_t len);
+/*
+ * Starts a `kmmtrace record` argv and waits for its "recording" line: its pid, stderr in
+ * *err_fd. When it does not start: -1, what it printed in buf, and it and also (a
+ * workload, if > 0) killed and reaped.
+ */
+int kmt_test__start_recorder(char *const argv[], int *err_fd, int also, char *buf,
+			     size_t len);
 
 #define TEST(n)								\
 	static void test_##n(void);					\

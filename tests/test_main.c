@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <ftw.h>
 #include "test.h"
 
@@ -189,4 +191,23 @@ bool kmt_test__wait_for_text(int fd, const char *needle, char *buf, size_t len)
 	}
 	buf[n] = 0;
 	return false;
+}
+
+int kmt_test__start_recorder(char *const argv[], int *err_fd, int also, char *buf,
+			     size_t len)
+{
+	int pid = kmt_test__spawn(argv, err_fd);
+
+	buf[0] = 0;
+	if (pid > 0 && kmt_test__wait_for_text(*err_fd, "recording", buf, len))
+		return pid;
+	if (also > 0) {
+		kill(also, SIGKILL);
+		waitpid(also, NULL, 0);
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	return -1;
 }

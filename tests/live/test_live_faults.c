@@ -130,14 +130,9 @@ TEST(live_overload_counts_every_event)
 	/* the recorder starved: same CPU, lowest priority, a 1 MiB ring */
 	char *rargv[] = { "nice", "-n", "19", "taskset", "-c", "0", (char *)k, "record", "-q",
 			  "--ringbuf-mb", "1", "-e", "slab", "-p", pidstr, "-o", out, NULL };
-	rec = kmt_test__spawn(rargv, &efd);
-	ASSERT_GT(rec, 0);
-	if (!kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
-		kill(wl, SIGKILL);
-		waitpid(wl, NULL, 0);
-		waitpid(rec, NULL, 0);
+	rec = kmt_test__start_recorder(rargv, &efd, wl, err, sizeof(err));
+	if (rec < 0)
 		FAIL("record did not start: %s", err);
-	}
 	/* an independent count of the same tracepoints in the same task */
 	char *pargv[] = { "perf", "stat", "-x,", "-o", perf_out, "-p", pidstr, "-e",
 			  "kmem:kmem_cache_alloc,kmem:kmem_cache_free,kmem:kmalloc,kmem:kfree", NULL };
@@ -205,12 +200,9 @@ static void record_then_signal(int sig)
 	snprintf(out, sizeof(out), "%s/sig%d.kmt", kmt_test__tmpdir(), sig);
 	snprintf(sigs, sizeof(sigs), "%d", sig);
 	char *rargv[] = { (char *)k, "record", "-q", "-e", "slab", "-o", out, NULL };
-	rec = kmt_test__spawn(rargv, &efd);
-	if (rec <= 0 || !kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
-		kill(rec, SIGKILL);
-		waitpid(rec, NULL, 0);
+	rec = kmt_test__start_recorder(rargv, &efd, 0, err, sizeof(err));
+	if (rec < 0)
 		FAIL("record did not start: %s", err);
-	}
 	usleep(300000);
 	nids = prog_ids_of(rec, ids, 64);
 	ASSERT_GT(nids, 0);
@@ -250,13 +242,9 @@ TEST(live_sigkill_leaves_readable_file_and_detaches)
 	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/kill.kmt", kmt_test__tmpdir());
 	char *rargv[] = { (char *)k, "record", "-q", "-e", "slab", "-o", out, NULL };
-	rec = kmt_test__spawn(rargv, &efd);
-	ASSERT_GT(rec, 0);
-	if (!kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
-		kill(rec, SIGKILL);
-		waitpid(rec, NULL, 0);
+	rec = kmt_test__start_recorder(rargv, &efd, 0, err, sizeof(err));
+	if (rec < 0)
 		FAIL("record did not start: %s", err);
-	}
 	char *wargv[] = { (char *)k, "workload", "-q", "--seconds", "2", "storm", NULL };
 	wl = kmt_test__spawn(wargv, NULL);
 	ASSERT_GT(wl, 0);

@@ -313,14 +313,9 @@ TEST(live_pid_filter_and_sigint)
 	snprintf(pidstr, sizeof(pidstr), "%d", wl);
 	char *rargv[] = { (char *)kmt_test__binary(), "record", "-q", "-p", pidstr, "-o", out,
 			  NULL };
-	rec = kmt_test__spawn(rargv, &efd);
-	ASSERT_GT(rec, 0);
-	if (!kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
-		kill(wl, SIGKILL);
-		waitpid(wl, NULL, 0);
-		waitpid(rec, NULL, 0);
+	rec = kmt_test__start_recorder(rargv, &efd, wl, err, sizeof(err));
+	if (rec < 0)
 		FAIL("record did not start: %s", err);
-	}
 	close(open(go, O_CREAT | O_WRONLY, 0600));
 	ASSERT_EQ(waitpid(wl, &wstatus, 0), wl);
 	kill(rec, SIGINT);
@@ -520,11 +515,8 @@ TEST(live_cgroup_filter)
 	}
 	char *rargv[] = { (char *)kmt_test__binary(), "record", "-q", "--cgroup", rel, "-o",
 			  out, NULL };
-	rec = kmt_test__spawn(rargv, &efd);
-	if (!kmt_test__wait_for_text(efd, "recording", err, sizeof(err))) {
-		kill(wl, SIGKILL);
-		waitpid(wl, NULL, 0);
-		waitpid(rec, NULL, 0);
+	rec = kmt_test__start_recorder(rargv, &efd, wl, err, sizeof(err));
+	if (rec < 0) {
 		rmdir(cg);
 		FAIL("record did not start: %s", err);
 	}
