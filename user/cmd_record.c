@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 struct record {
 	struct collector_opts copts;
 	const char *output;
+	char partial[4096];	/* the name written under until the recording starts */
 	double duration;
 	char **cmd;
 	bool only_command;
@@ -585,6 +587,31 @@ static int record_loop(struct record *r)
 	return e;
 }
 
+/*
+ * The trace is written under a temporary name next to OUTPUT until the recording has
+ * started, so a start that fails (no BPF, a program the kernel refuses, Ctrl-C) leaves
+ * an earlier trace at OUTPUT as it was, and no stub. Not when OUTPUT exists and is not
+ * a regular file (/dev/stdout, a FIFO): renaming onto it would replace it.
+ */
+static struct trace_writer *open_output(struct record *r, const struct trace_writer_opts *o,
+					int *err)
+{
+	struct trace_writer *w = NULL;
+	struct stat st;
+	int n;
+
+	r->partial[0] = 0;
+	if (stat(r->output, &st) ? errno == ENOENT : S_ISREG(st.st_mode)) {
+		n = snprintf(r->partial, sizeof(r->partial), "%s.%d.partial", r->output,
+			     (int)getpid());
+		if (n > 0 && (size_t)n < sizeof(r->partial))
+			w = trace_writer__open(r->partial, o, err);
+		if (!w)
+			r->partial[0] = 0;	/* e.g. a directory we may not write in */
+	}
+	return w ? w : trace_writer__open(r->output, o, err);
+}
+
 static int record_start(struct record *r, int argc, char **argv)
 {
 	struct kmt_sink sink = { r, sink_event, sink_cache, sink_task, sink_stack, sink_sym };
@@ -597,7 +624,7 @@ static int record_start(struct record *r, int argc, char **argv)
 		fprintf(stderr, "kmmtrace record: %s\n", err);
 		return -1;
 	}
-	r->w = trace_writer__open(r->output, &wopts, &e);
+	r->w = open_output(r, &wopts, &e);
 	if (!r->w) {
 		fprintf(stderr, "kmmtrace record: failed to create %s: %s\n", r->output,
 			strerror(-e));
@@ -610,9 +637,8 @@ static int record_start(struct record *r, int argc, char **argv)
 	}
 	if (collector__calibrate(r->c, err, sizeof(err))) {
 		if (r->copts.events & PAGE_EVENTS) {
-			fprintf(stderr, "kmmtrace record: %s; record without page events "
-				"(-e slab,vmalloc,percpu,tlb) or as root in the initial namespace\n",
-				err);
+			fprintf(stderr, "kmmtrace record: %s; to record the rest, leave page "
+				"events out (-e slab,vmalloc,percpu,tlb)\n", err);
 			return -1;
 		}
 		fprintf(stderr, "kmmtrace record: warning: %s\n", err);
@@ -630,6 +656,12 @@ static int record_start(struct record *r, int argc, char **argv)
 	r->snap_running = true;
 	if (stop_requested)
 		return -1;	/* interrupted while starting: the command never runs */
+	if (r->partial[0] && rename(r->partial, r->output)) {
+		fprintf(stderr, "kmmtrace record: failed to create %s: %s\n", r->output,
+			strerror(errno));
+		return -1;
+	}
+	r->partial[0] = 0;
 	fprintf(stderr, "kmmtrace: recording to %s%s\n", r->output,
 		r->cmd ? "" : " (Ctrl-C to stop)");
 	release_command(r);
@@ -721,6 +753,8 @@ int cmd_record(int argc, char **argv)
 		if (r.cmd && ret == 0)
 			ret = r.child_status;
 	} else {
+		if (r.partial[0])
+			unlink(r.partial);
 		if (r.snap_running)
 			pthread_join(r.snap_thread, NULL);
 		meta_list__free(&r.snap);

@@ -785,12 +785,19 @@ static int locate_vmemmap(struct collector *c, char *err, size_t errlen)
 	long ps = getpagesize();
 	__u64 cand[16], best = 0;
 	int n = 0, votes = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY), e;
+	int fd, e;
 	char *m;
 
+	if (!c->links[KMT_EV_PAGE_ALLOC]) {
+		seterr(err, errlen, "page events cannot be recorded: they need mm_page_alloc, "
+		       "which is not attached, to locate struct pages");
+		return -ESRCH;
+	}
+	fd = open("/proc/self/pagemap", O_RDONLY);
 	if (fd < 0) {
 		e = -errno;
-		seterr(err, errlen, "failed to open /proc/self/pagemap: %s", strerror(-e));
+		seterr(err, errlen, "page events need /proc/self/pagemap, which failed to open "
+		       "(%s): run as root in the initial namespace", strerror(-e));
 		return e;
 	}
 	m = mmap(NULL, 16 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -827,7 +834,8 @@ static int locate_vmemmap(struct collector *c, char *err, size_t errlen)
 	close(fd);
 	if (votes < 3) {
 		seterr(err, errlen, "failed to locate struct pages (%d of %d page faults agreed); "
-			"page events need /proc/self/pagemap PFNs (CAP_SYS_ADMIN)", votes, n);
+			"page events need /proc/self/pagemap PFNs (CAP_SYS_ADMIN): run as root "
+			"in the initial namespace", votes, n);
 		return -ENOENT;
 	}
 	c->calib.vmemmap_base = best;

@@ -5,6 +5,7 @@
  * skip with the reason elsewhere, but never under CI (CI=true), where a skip
  * would hide a broken capture.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <bpf/btf.h>
 #include "../test.h"
 #include "../json.h"
+#include "../build.h"
 #include "context.h"
 #include "event.h"
 #include "trace.h"
@@ -597,6 +599,46 @@ TEST(live_duration_stops_command)
 	ASSERT_EQ(run(a, err, sizeof(err)), 128 + SIGTERM);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ASSERT_LT(t1.tv_sec - t0.tv_sec, 15);
+}
+
+/*
+ * Without mm_page_alloc, page events cannot be recorded (it locates struct pages): the
+ * start fails saying so, and an earlier trace at the output is left as it was.
+ */
+TEST(live_failed_start_keeps_earlier_trace)
+{
+	char out[512], err[8192], partial[600];
+	size_t len = 0;
+	char *text;
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/keep.kmt", kmt_test__tmpdir());
+	ASSERT_EQ(tb_write_file(out, "earlier", 7), 0);
+	setenv("KMMTRACE_TEST_REFUSE", "mm_page_alloc", 1);
+	char *a[] = { (char *)kmt_test__binary(), "record", "-q", "-o", out, "--", "true", NULL };
+	int st = run(a, err, sizeof(err));
+
+	unsetenv("KMMTRACE_TEST_REFUSE");
+	ASSERT_EQ(st, 1);
+	ASSERT_CONTAINS(err, "refused the kmt_mm_page_alloc program");
+	ASSERT_CONTAINS(err, "they need mm_page_alloc, which is not attached");
+	ASSERT_CONTAINS(err, "leave page events out (-e slab,vmalloc,percpu,tlb)");
+	text = tb_read_file(out, &len);
+	ASSERT_TRUE(text != NULL);
+	ASSERT_EQ(len, 7);
+	ASSERT_EQ(memcmp(text, "earlier", 7), 0);
+	free(text);
+	/* nothing left under the temporary name (the recorder's pid is not known here) */
+	DIR *d = opendir(kmt_test__tmpdir());
+	struct dirent *de;
+
+	ASSERT_TRUE(d != NULL);
+	partial[0] = 0;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".partial"))
+			snprintf(partial, sizeof(partial), "%s", de->d_name);
+	closedir(d);
+	ASSERT_STREQ(partial, "");
 }
 
 /* A program the kernel refuses costs only its own events (KMMTRACE_TEST_REFUSE hook). */
