@@ -9,7 +9,9 @@
 #    `kmmtrace lint --live`. The three run back to
 #    back in each round, so every ratio compares runs seconds apart on this noisy
 #    shared machine; the median ratio over ROUNDS is reported, for throughput
-#    (ops/s) and for the workload thread's CPU time per operation.
+#    (ops/s) and for the workload thread's CPU time per operation. Then one
+#    `workload storm` per CPU (the collector shares the CPUs) untraced, under
+#    `kmmtrace record`, the same with KMMTRACE_NO_BATCH=1, and under perf.
 # 2. Rate: one `workload storm` (open+close in a loop, the densest event source)
 #    per CPU under `kmmtrace record` for RATE_SECONDS: events/s captured and drops.
 # 3. Size: bytes per event on disk, kmmtrace vs perf.data vs gzip'd perf script.
@@ -69,6 +71,24 @@ if [ $have_perf = 1 ]; then
 else
 	echo "perf record:     not available (install linux-perf)"
 fi
+
+# Every CPU busy (one storm per CPU; the collector shares the CPUs): where CPUs
+# contend for the ring buffer, and what per-CPU batches (KMT_BATCH) save.
+storms() { "$@" bash -c "for c in \$(seq 0 $((NCPU - 1))); do taskset -c \$c $K workload storm --seconds $S & done; wait" 2>/dev/null |
+	awk '/^storm:/ {s += $2} END {print s + 0}'; }
+: > "$OUT/storms.txt"
+for r in $(seq "$ROUNDS"); do
+	b=$(storms)
+	k=$(storms "$K" record -q -o "$OUT/storms.kmt" --)
+	kn=$(KMMTRACE_NO_BATCH=1 storms "$K" record -q -o "$OUT/storms.kmt" --)
+	p=nan
+	[ $have_perf = 1 ] && p=$(storms perf record -q -a -e "$EVENTS" -o "$OUT/storms.perf" --)
+	echo "$b $k $kn $p" | tee -a "$OUT/storms.txt" >&2
+done
+sratio() { awk -v a="$1" -v b="$2" '{ if ($b + 0 > 0 && $a != "nan" && $b != "nan") print $a / $b }' "$OUT/storms.txt" | median; }
+echo "== overhead: one storm per CPU ($NCPU), $ROUNDS rounds of ${S}s, ops/s summed, median of per-round ratios"
+echo "kmmtrace record: slowdown $(sratio 1 2)x; one record at a time (KMMTRACE_NO_BATCH=1): $(sratio 1 3)x" \
+	"; perf record: $(sratio 1 4)x"
 [ -z "${OVERHEAD_ONLY:-}" ] || exit 0
 
 RS=${RATE_SECONDS:-5}

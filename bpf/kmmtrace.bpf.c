@@ -42,6 +42,8 @@ const volatile __u32 lint_zero;
 const volatile __u32 lint_iofs;		/* __GFP_IO | __GFP_FS */
 const volatile __u64 lint_kmalloc_big;	/* kmalloc sizes above this are kept */
 const volatile __u32 lint_site_cap = 64;	/* per site, for the rules not about context */
+/* set by the collector once it knows it can flush partial batches (kmt_flush) */
+__u32 batch_on;
 /* set by the collector once calibrated: the tracing machinery's own depths */
 __u32 lint_armed;
 __u32 lint_pc_base;
@@ -89,6 +91,16 @@ struct cpu_state {
 	__u64 cache_slot[64];	/* direct-mapped recently seen kmem_cache pointers */
 	__u64 lint_capped[64];	/* direct-mapped lint_sites keys over the cap */
 	__u64 lint_ctor[32];	/* direct-mapped kmem_cache pointers, | 1 when it has a ctor */
+	/*
+	 * Small records waiting for one bpf_ringbuf_output(). batch_busy is held while
+	 * a program fills the batch or kmt_flush empties it: a program that interrupts
+	 * either (an interrupt's allocation, an NMI) reserves its record directly.
+	 * Programs run with preemption disabled (not on PREEMPT_RT, where batches are
+	 * off), so nothing else on this CPU runs in between.
+	 */
+	__u32 batch_n;
+	__u32 batch_busy;
+	struct kmt_rec_small batch[KMT_BATCH];
 };
 
 struct {
@@ -133,6 +145,30 @@ static __always_inline long wake_flags(struct cpu_state *cs)
 		return BPF_RB_NO_WAKEUP;
 	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
 									 : BPF_RB_NO_WAKEUP;
+}
+
+/* Keeps the compiler from moving loads and stores of the batch across batch_busy. */
+#define kmt_barrier() asm volatile("" ::: "memory")
+
+/* Sends what the batch holds; on failure its events count as dropped, by type. */
+static __always_inline void flush_batch(struct cpu_state *cs)
+{
+	__u32 n = cs->batch_n;
+	long flags;
+
+	if (n > KMT_BATCH)
+		n = KMT_BATCH;
+	flags = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+	if (n && bpf_ringbuf_output(&rb, cs->batch, n * sizeof(cs->batch[0]), flags)) {
+#pragma clang loop unroll(disable)
+		for (__u32 i = 0; i < KMT_BATCH; i++) {
+			if (i >= n)
+				break;
+			count(cs, KMT_CNT_DROPPED + cs->batch[i].hdr.type);
+		}
+	}
+	cs->batch_n = 0;
 }
 
 /* A stack id; on a bucket collision, one from the second map (KMT_STACK_ALT). */
@@ -352,14 +388,23 @@ static __always_inline int emit_small(struct cpu_state *cs, __u64 *ctx, const in
 {
 	struct kmt_rec_small *e;
 	__u8 flags = KMT_RF_SMALL;
+	bool batched = false;
 	__u32 pc = 0;
 	__s32 rcu = 0;
 
-	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-	if (!e) {
-		count(cs, KMT_CNT_DROPPED + type);
-		return 0;
+	if (batch_on && !cs->batch_busy) {
+		cs->batch_busy = 1;
+		kmt_barrier();
+		e = &cs->batch[cs->batch_n & (KMT_BATCH - 1)];
+		batched = true;
+	} else {
+		e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+		if (!e) {
+			count(cs, KMT_CNT_DROPPED + type);
+			return 0;
+		}
 	}
+	/* the time is read after the batch is held: see kmt_flush */
 	e->hdr.type = type;
 	e->hdr.size = sizeof(*e);
 	e->hdr.cpu = bpf_get_smp_processor_id();
@@ -396,7 +441,37 @@ static __always_inline int emit_small(struct cpu_state *cs, __u64 *ctx, const in
 	e->stack_id = -1;
 	if (capture_stacks)
 		e->stack_id = get_stack(cs, ctx);
-	bpf_ringbuf_submit(e, wake_flags(cs));
+	if (!batched) {
+		bpf_ringbuf_submit(e, wake_flags(cs));
+		return 0;
+	}
+	if (++cs->batch_n >= KMT_BATCH)
+		flush_batch(cs);
+	kmt_barrier();
+	cs->batch_busy = 0;
+	return 0;
+}
+
+/*
+ * Run by the collector on each CPU (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU, in
+ * an IPI on other CPUs) to send a partial batch. Returns 1 when a program on this CPU
+ * holds the batch: that program's event may already carry a time older than the
+ * collector's clock, so the collector cannot yet release events up to it.
+ */
+SEC("raw_tp")
+int kmt_flush(void *ctx)
+{
+	struct cpu_state *cs = this_cpu_state();
+
+	if (!cs)
+		return 0;
+	if (cs->batch_busy)
+		return 1;
+	cs->batch_busy = 1;
+	kmt_barrier();
+	flush_batch(cs);
+	kmt_barrier();
+	cs->batch_busy = 0;
 	return 0;
 }
 

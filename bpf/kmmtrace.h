@@ -125,6 +125,12 @@ static inline __attribute__((always_inline)) unsigned int kmt_type_slots(int typ
 #define KMT_NO_ARG		(-1)
 #define KMT_MAX_PIDS		16
 /*
+ * Small records a CPU gathers before one bpf_ringbuf_output() (record and top, not
+ * on PREEMPT_RT): one reserve and commit per batch instead of per event. The
+ * collector flushes partial batches and puts events back in time order.
+ */
+#define KMT_BATCH		32
+/*
  * A stack id with this bit comes from the second stack map: a stack whose
  * bucket in the first map holds another stack (-EEXIST) is stored there,
  * hashed without its first frame (the BPF program's own), so the two maps

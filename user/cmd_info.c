@@ -130,6 +130,10 @@ static void print_plain(const struct trace_reader *r, const struct tracemeta *m,
 	printf("command:      %s\n", in->cmdline);
 	printf("filter:       %s\n", in->filter[0] ? in->filter : "none (system-wide)");
 	printf("stacks:       %s\n", m->stacks ? "yes" : "no");
+	if (m->batch)
+		printf("order:        time order (CPUs sent batches of %u records)\n", m->batch);
+	else
+		printf("order:        as the ring buffer delivered (nearly time order)\n");
 	printf("calibration:  preempt base %u, rcu base %d (%s), %u samples, preempt count %s\n",
 	       m->calib.pc_base, m->calib.rcu_base, m->calib.rcu_known ? "tracked" : "untracked",
 	       m->calib.samples, m->calib.method == 3 ? "loaded directly" :
@@ -200,14 +204,14 @@ static void print_json(const struct trace_reader *r, const struct tracemeta *m,
 
 	printf("{\"format\":\"%u.%u\",\"file_size\":%llu,\"chunks\":%llu,\"kernel\":\"%s\","
 	       "\"nr_cpus\":%u,\"page_size\":%u,\"nr_page_orders\":%u,\"pageblock_order\":%u,"
-	       "\"preempt_rt\":%s,\"stacks\":%s,\"events\":%llu,\"t_first\":%llu,\"t_last\":%llu,"
+	       "\"preempt_rt\":%s,\"stacks\":%s,\"batch\":%u,\"events\":%llu,\"t_first\":%llu,\"t_last\":%llu,"
 	       "\"lost\":%llu,\"recursion_misses\":%llu,\"truncated\":%s,\"finished\":%s,"
 	       "\"bad_chunks\":%llu,\"calibration\":{\"preempt_base\":%u,\"rcu_base\":%d,"
 	       "\"rcu_tracked\":%s,\"samples\":%u,\"method\":%u},\"counts\":{",
 	       s->major, s->minor, (unsigned long long)s->file_size,
 	       (unsigned long long)s->chunks, m->release, m->nr_cpus, m->page_size,
 	       m->nr_page_orders, m->pageblock_order, m->preempt_rt ? "true" : "false",
-	       m->stacks ? "true" : "false", (unsigned long long)in->events,
+	       m->stacks ? "true" : "false", m->batch, (unsigned long long)in->events,
 	       (unsigned long long)in->t_first, (unsigned long long)in->t_last,
 	       (unsigned long long)s->lost, (unsigned long long)in->recursion_misses,
 	       s->truncated ? "true" : "false",

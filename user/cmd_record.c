@@ -365,7 +365,7 @@ static void write_start_meta(struct record *r, int argc, char **argv)
 	struct kmt_event_status st[KMT_EV_MAX];
 	struct timespec rt, mono;
 	struct kmt_clock clk = {};
-	__u32 stacks = r->copts.stacks, n = 0;
+	__u32 stacks = r->copts.stacks, n = 0, batch;
 	char filt[512] = "";
 
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -384,6 +384,9 @@ static void write_start_meta(struct record *r, int argc, char **argv)
 	}
 	trace_writer__meta_add(r->w, KMT_META_EVENTS, st, n * sizeof(st[0]));
 	trace_writer__meta_add(r->w, KMT_META_STACKS, &stacks, sizeof(stacks));
+	batch = collector__batch(r->c);
+	if (batch)
+		trace_writer__meta_add(r->w, KMT_META_BATCH, &batch, sizeof(batch));
 	for (__u32 i = 0, off = 0; i < r->copts.nr_pids && off < sizeof(filt) - 16; i++)
 		off += snprintf(filt + off, sizeof(filt) - off, "%spid=%u", i ? " " : "",
 				r->copts.pids[i]);

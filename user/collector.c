@@ -19,7 +19,9 @@
 #include "context.h"
 #include "ksyms.h"
 #include "tp_args.h"
+#include "reorder.h"
 #include "ringbuf.h"
+#include "sysinfo.h"
 #include "u64set.h"
 #include "kmmtrace.skel.h"
 /* only its ELF bytes: the same programs with a direct preempt-count load (Makefile) */
@@ -55,7 +57,18 @@ struct collector {
 	bool direct_pc;		/* loading kmmtrace_direct's bytes (until ruled out) */
 	int sink_err;
 	int nr_cpus;
+	/* CPUs batch small records (batch_on): events wait here to be put in time order */
+	struct reorder *held;
+	__u64 last_release_ns;
+	__u64 flush_busy;	/* flushes put off by a program holding a CPU's batch */
+	bool no_flush;		/* kmt_flush refused or not wanted: no batches */
 };
+
+/* How often partial batches are flushed and held events released. */
+#define RELEASE_NS	50000000ull
+/* Slack for clocks of different CPUs: an event this close to the release time waits. */
+#define RELEASE_SLACK_NS 1000000ull
+#define HELD_MAX	(1u << 20)
 
 /* Event types the calibration needs attached even when not recorded. */
 #define CALIB_EVENTS ((1ull << KMT_EV_CACHE_ALLOC) | (1ull << KMT_EV_KMALLOC) | \
@@ -349,6 +362,8 @@ static int open_configured(struct collector *c, const __u64 refused, char *err, 
 			 "(kmmtrace record -v shows the verifier log)", kmt_event_type_name(type));
 	}
 	test_refuse(c);
+	if (c->no_flush || c->opts.lint.on)	/* lint: few events, each wanted at once */
+		bpf_program__set_autoload(c->skel->progs.kmt_flush, false);
 	bpf_map__set_max_entries(c->skel->maps.rb, c->opts.ringbuf_bytes);
 	bpf_map__set_max_entries(c->skel->maps.stacks, c->opts.stacks ? c->opts.stack_entries : 1);
 	bpf_map__set_max_entries(c->skel->maps.stacks_alt,
@@ -387,6 +402,15 @@ static int open_and_load(struct collector *c, char *err, size_t errlen)
 			c->skel = NULL;
 			continue;
 		}
+		if (!strcmp(refused_prog, "kmt_flush") && !c->no_flush) {
+			if (verbose)
+				fprintf(stderr, "kmmtrace: kmt_flush did not load (%s): records are "
+					"sent one by one\n", strerror(-e));
+			c->no_flush = true;
+			kmmtrace_bpf__destroy(c->skel);
+			c->skel = NULL;
+			continue;
+		}
 		type = type_of_prog(refused_prog);
 		if (type <= 0 || (refused & (1ull << type))) {
 			seterr(err, errlen, "failed to load BPF program %s: %s (run with -v for the "
@@ -413,6 +437,36 @@ static int open_and_load(struct collector *c, char *err, size_t errlen)
 		return e;
 	}
 	return 0;
+}
+
+static bool flush_cpu(struct collector *c, int cpu);
+
+/*
+ * Batches (see KMT_BATCH) where kmt_flush loaded and runs, but not on PREEMPT_RT:
+ * programs are preemptible there, and a batch is per CPU. KMMTRACE_NO_BATCH=1 turns
+ * them off (benchmarks compare).
+ */
+static void setup_batches(struct collector *c)
+{
+	const char *no = getenv("KMMTRACE_NO_BATCH");
+	char *text = NULL, why[128];
+	bool rt = false;
+
+	if ((no && atoi(no) > 0) || bpf_program__fd(c->skel->progs.kmt_flush) < 0)
+		return;
+	sysinfo__kconfig(&text, &rt, why, sizeof(why));
+	free(text);
+	if (rt || !(c->held = reorder__new(c->nr_cpus)))
+		return;
+	if (!flush_cpu(c, 0)) {
+		if (verbose)
+			fprintf(stderr, "kmmtrace: kmt_flush does not run (%s): records are sent "
+				"one by one\n", strerror(errno));
+		reorder__free(c->held);
+		c->held = NULL;
+		return;
+	}
+	c->skel->bss->batch_on = 1;
 }
 
 struct collector *collector__new(const struct collector_opts *opts,
@@ -443,6 +497,7 @@ struct collector *collector__new(const struct collector_opts *opts,
 		collector__free(c);
 		return NULL;
 	}
+	setup_batches(c);
 	return c;
 }
 
@@ -705,9 +760,13 @@ static int handle_event(struct collector *c, const struct kmt_rec_event *r)
 		emit_sym(c, e.call_site);
 	if (e.stack_id >= 0)
 		emit_stack(c, e.stack_id);
-	if (c->sink.event && c->sink.event(c->sink.ctx, &e))
-		c->sink_err = -EIO;
 	c->written[e.type]++;
+	if (c->held) {
+		if (reorder__push(c->held, &e))
+			c->sink_err = -ENOMEM;
+	} else if (c->sink.event && c->sink.event(c->sink.ctx, &e)) {
+		c->sink_err = -EIO;
+	}
 	return 0;
 }
 
@@ -903,10 +962,74 @@ static int consume_all(struct collector *c)
 	return c->sink_err ? c->sink_err : (n < 0 ? n : 0);
 }
 
+static int sink_held(void *ctx, const struct kmt_event *e)
+{
+	struct collector *c = ctx;
+
+	return c->sink.event && c->sink.event(c->sink.ctx, e) ? -EIO : 0;
+}
+
+/*
+ * Sends this CPU's partial batch (kmt_flush). false: a program on it holds the batch
+ * after several tries, or the run failed.
+ */
+static bool flush_cpu(struct collector *c, int cpu)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
+	int fd = bpf_program__fd(c->skel->progs.kmt_flush);
+
+	for (int i = 0; i < 8; i++) {
+		o.retval = 0;
+		if (bpf_prog_test_run_opts(fd, &o))
+			return errno == ENXIO;	/* offline: it holds nothing new */
+		if (!o.retval)
+			return true;
+		c->flush_busy++;
+	}
+	return false;
+}
+
+/*
+ * Releases, in time order, the held events timed before a point every CPU is known
+ * to have handed over: the clock is read, then each CPU's batch is flushed (a CPU
+ * whose batch is held by a program may still produce an earlier time: nothing is
+ * released then), then the ring is consumed up to where it was reserved after the
+ * flushes. A record reserved directly is reserved before its time is read, so one
+ * before that point still being written may be older too: nothing is released then
+ * either. all: everything, at the end.
+ */
+static int release_held(struct collector *c, bool all)
+{
+	__u64 t = now_ns();
+	bool complete = true;
+	unsigned long upto;
+	int e;
+
+	if (!c->held)
+		return 0;
+	c->last_release_ns = t;
+	for (int cpu = 0; cpu < c->nr_cpus; cpu++)
+		complete &= flush_cpu(c, cpu);
+	upto = ringbuf__reserved(c->rb);
+	if ((e = consume_all(c)))
+		return e;
+	/* past HELD_MAX events (one CPU's batch held at every try, for rounds on end) the
+	 * order is given up rather than memory */
+	if (!all && (!complete || !ringbuf__consumed_to(c->rb, upto)) &&
+	    reorder__held(c->held) < HELD_MAX)
+		return 0;
+	e = reorder__release(c->held, all ? ~0ull : t - RELEASE_SLACK_NS, sink_held, c);
+	if (e)
+		c->sink_err = e;
+	return e;
+}
+
 int collector__poll(struct collector *c, int timeout_ms)
 {
 	int n = ringbuf__poll(c->rb, timeout_ms);
 
+	if (n >= 0 && c->held && now_ns() - c->last_release_ns >= RELEASE_NS)
+		release_held(c, false);
 	retry_unresolved(c, false);
 	if (c->sink_err)
 		return c->sink_err;
@@ -936,17 +1059,27 @@ int collector__stop(struct collector *c)
 		bpf_link__destroy(c->links[type]);
 		c->links[type] = NULL;
 	}
-	/* detaching does not wait for programs already running: drain until counts agree */
-	e = consume_all(c);
+	/*
+	 * Detaching does not wait for programs already running: drain until counts agree
+	 * (with batches, flushing each CPU's), then release every held event.
+	 */
+	e = c->held ? release_held(c, false) : consume_all(c);
 	for (int i = 0; i < 50 && !e && in_flight(c); i++) {
 		usleep(1000);
-		e = consume_all(c);
+		e = c->held ? release_held(c, false) : consume_all(c);
 	}
+	if (!e && c->held)
+		e = release_held(c, true);
 	retry_unresolved(c, true);
 	if (c->bad_records)
 		fprintf(stderr, "kmmtrace: BUG: %llu malformed ring-buffer records skipped\n",
 			(unsigned long long)c->bad_records);
 	return e;
+}
+
+__u32 collector__batch(const struct collector *c)
+{
+	return c->held ? KMT_BATCH : 0;
 }
 
 const struct kmt_calib *collector__calib(const struct collector *c)
@@ -1046,6 +1179,7 @@ void collector__free(struct collector *c)
 	for (int type = 1; type < KMT_EV_MAX; type++)
 		bpf_link__destroy(c->links[type]);
 	ringbuf__free(c->rb);
+	reorder__free(c->held);
 	kmmtrace_bpf__destroy(c->skel);
 	ksyms__free(c->ksyms);
 	u64set__free(&c->syms);

@@ -49,6 +49,8 @@ int collector__poll(struct collector *c, int timeout_ms);
 int collector__stop(struct collector *c);
 
 const struct kmt_calib *collector__calib(const struct collector *c);
+/* Records per CPU batch (events then reach the sink in time order), or 0. */
+__u32 collector__batch(const struct collector *c);
 /* Per-type status (enum kmt_ev_status) and reason for programs not attached. */
 int collector__event_status(const struct collector *c, int type, const char **why);
 /* Kernel-side counters summed over CPUs, plus what the collector decoded. */

@@ -108,6 +108,16 @@ int ringbuf__consume(struct ringbuf *rb)
 	return e < 0 ? e : n;
 }
 
+unsigned long ringbuf__reserved(const struct ringbuf *rb)
+{
+	return __atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE);
+}
+
+bool ringbuf__consumed_to(const struct ringbuf *rb, unsigned long pos)
+{
+	return __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE) >= pos;
+}
+
 int ringbuf__poll(struct ringbuf *rb, int timeout_ms)
 {
 	struct epoll_event ev;

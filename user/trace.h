@@ -53,6 +53,7 @@ enum kmt_meta_key {
 	KMT_META_CPU_NODES = 31,	/* u32 per possible CPU: its NUMA node */
 	KMT_META_END_BUDDYINFO_TIME = 30, /* u64 t_begin, t_end: when the first END buddyinfo was
 					   * read, still tracing (CLOCK_MONOTONIC) */
+	KMT_META_BATCH = 32,		/* u32: records per CPU batch; the events are in time order */
 	KMT_META_MAX,
 };
 

@@ -106,6 +106,7 @@ void tracemeta__load(const struct trace_reader *r, struct tracemeta *m)
 		m->pageblock_order = 0;
 	m->preempt_rt = meta_u32(r, KMT_META_PREEMPT_RT, 0);
 	m->stacks = meta_u32(r, KMT_META_STACKS, 0);
+	m->batch = meta_u32(r, KMT_META_BATCH, 0);
 	p = trace_reader__meta(r, KMT_META_COUNTERS, 0, &len);
 	if (p && len == sizeof(m->counters)) {
 		memcpy(&m->counters, p, sizeof(m->counters));

@@ -28,6 +28,7 @@ struct tracemeta {
 	__u32 pageblock_order;
 	__u32 preempt_rt;
 	__u32 stacks;
+	__u32 batch;		/* KMT_META_BATCH: records per CPU batch, 0 none */
 	struct kmt_counters counters;
 	bool has_counters;	/* false if the recording did not end cleanly */
 };

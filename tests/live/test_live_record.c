@@ -85,6 +85,8 @@ struct capture {
 	__u64 gfp_kernel_seen;
 	__u64 named_caches, cache_events;
 	__u64 comm_ok;
+	__u64 last_ts, backwards;	/* events timed before the one read before them */
+	__u64 cpus;			/* bit per CPU (mod 64) with events */
 	char err[512];
 };
 
@@ -138,6 +140,9 @@ static void account(struct capture *c, struct trace_reader *r, const struct trac
 	const struct kmt_task *t;
 
 	c->n[e->type]++;
+	c->backwards += e->ts < c->last_ts;
+	c->last_ts = e->ts;
+	c->cpus |= 1ull << (e->cpu % 64);
 	if (!c->tgid)
 		c->tgid = e->tgid;
 	if (e->tgid != c->tgid)
@@ -247,6 +252,47 @@ TEST(live_record_workload)
 	ASSERT_NE(m.calib.vmemmap_base, 0);
 	ASSERT_GT(m.nr_gfp, 10);
 	ASSERT_GT(m.nr_page_orders, 1);
+}
+
+/*
+ * System-wide, every CPU busy: CPUs send their records in batches, and the collector
+ * puts them back in time order; nothing is lost on the way. With KMMTRACE_NO_BATCH=1,
+ * one record at a time, the same counts.
+ */
+TEST(live_batches_in_time_order)
+{
+	char out[512], err[8192], script[1024];
+	struct capture c;
+	struct tracemeta m;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	NEED_BPF();
+	snprintf(out, sizeof(out), "%s/b.kmt", kmt_test__tmpdir());
+	snprintf(script, sizeof(script),
+		 "for c in $(seq 0 %ld); do taskset -c $c %s workload -q storm --seconds 1 & "
+		 "done; wait", ncpu - 1, kmt_test__binary());
+	for (int batch = 1; batch >= 0; batch--) {
+		if (!batch)
+			setenv("KMMTRACE_NO_BATCH", "1", 1);
+		char *a[] = { (char *)kmt_test__binary(), "record", "-q", "-o", out, "--", "sh",
+			      "-c", script, NULL };
+		int st = run(a, err, sizeof(err));
+
+		unsetenv("KMMTRACE_NO_BATCH");
+		ASSERT_EQ(st, 0);
+		if (capture_read(out, &c, &m))
+			FAIL("%s", c.err);
+		ASSERT_GT(c.n[KMT_EV_CACHE_ALLOC], 100000);	/* a filp per open() */
+		ASSERT_EQ(__builtin_popcountll(c.cpus), ncpu < 64 ? ncpu : 64);
+		ASSERT_TRUE(m.has_counters);
+		ASSERT_EQ(sum(m.counters.dropped), 0);
+		for (int t = 1; t < KMT_EV_MAX; t++)
+			ASSERT_EQ(m.counters.written[t], m.counters.seen[t]);
+		ASSERT_EQ(sum(m.counters.written), sum(c.n));
+		ASSERT_EQ(m.batch, batch ? KMT_BATCH : 0);	/* info: "order: time order" */
+		if (batch)
+			ASSERT_EQ(c.backwards, 0);
+	}
 }
 
 /* Whether this kernel can take the direct preempt-count load (user/collector.c). */
