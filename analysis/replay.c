@@ -101,6 +101,7 @@ static int model_opts(const struct trace_reader *r, const struct replay_opts *op
 	bo->pageblock_order = opts->pageblock_order >= 0 ? (unsigned int)opts->pageblock_order
 							 : tm.pageblock_order;
 	bo->pcp = !opts->no_pcp;
+	bo->preempt_rt = tm.preempt_rt;
 	if (!bo->nr_page_orders || bo->nr_page_orders > BUDDY_MAX_ORDERS ||
 	    bo->pageblock_order >= bo->nr_page_orders) {
 		seterr(why, wl, "the trace has no usable page order / pageblock order metadata",
@@ -460,8 +461,10 @@ static int replay_events(struct replay *rp, const struct replay_opts *opts, char
 		}
 		if (rp->end_check_ts && !rp->end_checked && e.ts >= rp->end_check_ts)
 			end_check(rp);
-		if (!is_page_event(e.type))
+		if (!is_page_event(e.type)) {
+			buddy_model__apply(rp->m, &e);	/* its task went on: pcp lock tracking */
 			continue;
+		}
 		if (rp->nr_reads && reflected_in_start_map(rp, &e)) {
 			rp->res->skipped_in_map++;
 			continue;

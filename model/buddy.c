@@ -76,10 +76,23 @@
  *	the model then applies the kernel's own rule to its own counts
  *	(origin-unknown pages in a Movable pageblock count as movable).
  *
+ * pcp lock: free_unref_page() and free_unref_folios() only pcp_spin_trylock()
+ *	this CPU's pcp; when another context holds it, the page goes straight
+ *	to the buddy (free_one_page()) and no tracepoint says so. The holder is
+ *	seen by the events it fires under the lock: the refills of
+ *	rmqueue_bulk() (zone_locked with percpu_refill) and free_batched; it
+ *	keeps the lock until its next other event (alloc_pages_bulk() holds it
+ *	across a silent loop of refills). A free by another context on that
+ *	CPU meanwhile merges into the buddy at mm_page_free: on PREEMPT_RT any
+ *	other task (pcpu_task_pin() is migrate_disable(), the holder can be
+ *	preempted by an rcuc/ or kworker thread), elsewhere only an interrupt
+ *	of the holder (preemption is off). An mm_page_alloc from pcp by another
+ *	context shows the lock was released.
+ *
  * What the model cannot see: pages compaction isolates from the buddy
  * (__isolate_free_page() via isolate_freepages_block()) and page reporting,
  * pcp pages alloc_pages_bulk() hands out, frees that bypass the pcp lists
- * without a drain (free_one_page() when the pcp trylock fails, and
+ * without a drain when the holder of the pcp lock fired no event (and
  * __free_pages_core() of memory onlining or deferred init: the model keeps
  * such pages in PCP), highatomic reservations and pageblock isolation. They
  * surface later as counted inconsistencies (free of a free page, free of a
@@ -164,6 +177,12 @@ struct bm_steal {		/* before-6.10: a block moved lists without a claim */
 	int mt;
 };
 
+struct bm_pcp_lock {		/* who holds a CPU's pcp lock, as the events show */
+	__u32 tid;
+	bool irq;		/* taken in hardirq or softirq context */
+	bool held;
+};
+
 struct buddy_model {
 	struct buddy_model_opts o;
 	unsigned int nr_orders;
@@ -180,6 +199,9 @@ struct buddy_model {
 	struct bm_steal steal;
 	struct bm_zone *moved_z;	/* the last type change by a zone_locked: */
 	__u64 moved_pb;			/* a claim if extfrag follows for the block */
+	struct bm_pcp_lock *pcp_locks;	/* by CPU */
+	__u32 nr_pcp_locks;
+	bool pcp_bypass;		/* the event's CPU's pcp lock is held by another */
 };
 
 /* ---- units and counts ---- */
@@ -595,6 +617,8 @@ static int on_page_alloc(struct buddy_model *m, const struct kmt_event *e)
 		return 1;
 	b = &z->pst[e->ptr - z->start];
 	if (m->o.pcp && *b == U_BYTE(U_PCP, 0, order)) {	/* __rmqueue_pcplist() */
+		if (m->pcp_bypass)	/* it took the lock: the holder let it go */
+			m->pcp_locks[e->cpu].held = false;
 		z->pcp_pages -= 1ULL << order;
 		*b = U_BYTE(U_ALLOC, mt_to_mob(e->mt), order);
 		unit_account(m, z, e->ptr, *b, 1);
@@ -633,7 +657,7 @@ static int free_block(struct buddy_model *m, struct bm_zone *z, __u64 pfn, unsig
 		unit_clear(m, z, pfn);
 	else
 		ret = free_classify(m, take_range(m, z, pfn, order), order);
-	if (m->o.pcp && pcp_allowed_order(m, order) &&
+	if (m->o.pcp && pcp_allowed_order(m, order) && !m->pcp_bypass &&
 	    !(m->o.isolate_mts & (1u << pb_mt(m, z, pfn))))
 		unit_set(m, z, pfn, order, U_PCP, 0);
 	else
@@ -889,10 +913,60 @@ static bool same_cpu(const struct kmt_event *a, const struct kmt_event *b)
 	return (a->flags & KMT_EVF_NO_CPU) || (b->flags & KMT_EVF_NO_CPU) || a->cpu == b->cpu;
 }
 
+static bool irq_ctx(const struct kmt_event *e)
+{
+	return !(e->flags & KMT_EVF_NO_CTX) &&
+	       (e->ctx & (KMT_CTX_HARDIRQ_MASK | KMT_CTX_NMI_MASK | KMT_CTX_SOFTIRQ_SERVING));
+}
+
+/*
+ * The pcp lock of the event's CPU (see "pcp lock" above): records its holder
+ * and returns true when the event's context could not take it.
+ */
+static bool pcp_lock_note(struct buddy_model *m, const struct kmt_event *e)
+{
+	bool under = (e->type == KMT_EV_PAGE_ALLOC_ZONE_LOCKED && e->arg > 0) ||
+		     e->type == KMT_EV_PAGE_FREE_BATCHED;
+	struct bm_pcp_lock *l;
+
+	if (!m->o.pcp || (e->flags & (KMT_EVF_NO_CPU | KMT_EVF_NO_TID)) || e->cpu >= 4096)
+		return false;
+	if (e->cpu >= m->nr_pcp_locks) {
+		__u32 n = e->cpu + 1;
+		void *p;
+
+		if (!under)
+			return false;
+		p = realloc(m->pcp_locks, n * sizeof(*m->pcp_locks));
+		if (!p)
+			return false;
+		m->pcp_locks = p;
+		memset(m->pcp_locks + m->nr_pcp_locks, 0,
+		       (n - m->nr_pcp_locks) * sizeof(*m->pcp_locks));
+		m->nr_pcp_locks = n;
+	}
+	l = &m->pcp_locks[e->cpu];
+	if (under) {
+		*l = (struct bm_pcp_lock){ .tid = e->tid, .irq = irq_ctx(e), .held = true };
+		return false;
+	}
+	if (!l->held)
+		return false;
+	if (l->tid == e->tid && l->irq == irq_ctx(e)) {	/* the holder went on */
+		l->held = false;
+		return false;
+	}
+	if (m->o.preempt_rt || (l->tid == e->tid && !l->irq))
+		return true;
+	l->held = false;	/* preemption is off under the lock: it was released */
+	return false;
+}
+
 int buddy_model__apply(struct buddy_model *m, const struct kmt_event *e)
 {
 	if (!m || !e)
 		return -EINVAL;
+	m->pcp_bypass = pcp_lock_note(m, e);
 	if (e->type < KMT_EV_PAGE_ALLOC || e->type > KMT_EV_PAGE_ALLOC_EXTFRAG) {
 		m->st.ignored++;
 		return 0;
@@ -1041,6 +1115,7 @@ void buddy_model__free(struct buddy_model *m)
 	}
 	free(m->zones);
 	free(m->sorted);
+	free(m->pcp_locks);
 	free(m);
 }
 

@@ -89,6 +89,12 @@ struct buddy_model_opts {
 	unsigned int pcp_thp_order;
 	__u32 isolate_mts;		/* bit per MIGRATE_ISOLATE type: frees bypass pcp */
 	enum buddy_extfrag_style extfrag_style;
+	/*
+	 * CONFIG_PREEMPT_RT: a task holding a CPU's pcp lock can be preempted,
+	 * and a free by another task on that CPU then bypasses the pcp lists
+	 * (see "pcp lock" in buddy.c). Needs every event, not only page events.
+	 */
+	bool preempt_rt;
 };
 
 /*
@@ -160,7 +166,8 @@ __u64 buddy_model__add_free_run(struct buddy_model *m, __u64 pfn, __u64 npages);
 int buddy_model__set_pageblock_mt(struct buddy_model *m, __u64 pfn, int mt);
 
 /*
- * Apply one event. Non-page events are ignored. Returns 0 when the event
+ * Apply one event. Non-page events change no page (they only tell the pcp
+ * lock tracking that their task went on). Returns 0 when the event
  * matched the model, 1 when it was counted in stats.inc[] (and repaired,
  * or ignored for BUDDY_INC_OUTSIDE_ZONES/BAD_EVENT), -EINVAL on NULL.
  */

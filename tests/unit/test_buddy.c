@@ -573,6 +573,64 @@ TEST(buddy_free_batched)
 	buddy_model__free(m);
 }
 
+static int evt(struct buddy_model *m, __u32 type, __u64 pfn, int order, __u32 cpu, __u32 tid,
+	       __u32 ctx)
+{
+	struct kmt_event e = { .type = type, .ptr = pfn, .order = order, .mt = M,
+			       .arg = type == KMT_EV_PAGE_ALLOC_ZONE_LOCKED, .cpu = cpu,
+			       .tid = tid, .ctx = ctx, .stack_id = -1 };
+
+	return buddy_model__apply(m, &e);
+}
+
+/*
+ * The pcp lock: task 10 refills CPU 1's list (rmqueue_bulk(), under the lock)
+ * and is preempted there. A free by task 20 on CPU 1 fails pcp_spin_trylock()
+ * and merges at once (PREEMPT_RT); on CPU 0 it goes to a pcp list. Once task
+ * 10 fired another event, the lock is free again. Without PREEMPT_RT another
+ * task cannot run under the lock, an interrupt of the holder can.
+ */
+TEST(buddy_pcp_lock_holder)
+{
+	struct buddy_model_opts o = { .sz = sizeof(o), .nr_page_orders = 11, .pageblock_order = 9,
+				      .pcp = true };
+	__u32 softirq = KMT_CTX_PC_KNOWN | KMT_CTX_SOFTIRQ_SERVING;
+
+	for (int rt = 0; rt < 2; rt++) {
+		struct buddy_model *m;
+
+		o.preempt_rt = rt;
+		ASSERT_EQ(buddy_model_opts__set_mt_names(&o, MT_NAMES, strlen(MT_NAMES)), 0);
+		m = buddy_model__new(&o, test_zones, 3, NULL);
+		ASSERT_TRUE(m);
+		buddy_model__add_free_run(m, N, 16);
+		ASSERT_EQ(evt(m, LOCKED, N, 0, 1, 10, 0), 0);	/* N+8 o3 stays free */
+		ASSERT_EQ(evt(m, ALLOC, N, 0, 1, 10, 0), 0);
+		ASSERT_EQ(evt(m, LOCKED, N + 1, 0, 1, 10, 0), 0);
+		ASSERT_EQ(evt(m, ALLOC, N + 1, 0, 1, 10, 0), 0);
+		ASSERT_EQ(evt(m, LOCKED, N + 2, 0, 1, 10, 0), 0);	/* preempted here */
+		ASSERT_EQ(evt(m, FREE, N, 0, 1, 20, 0), 0);
+		ASSERT_EQ(unit(m, N).state, rt ? BUDDY_FREE : BUDDY_PCP);
+		ASSERT_EQ(evt(m, FREE, N + 1, 0, 0, 20, 0), 0);		/* CPU 0 */
+		ASSERT_EQ(unit(m, N + 1).state, BUDDY_PCP);
+		CHECK(m);
+		ASSERT_EQ(evt(m, KMT_EV_KFREE, 0, 0, 1, 10, 0), 0);	/* task 10 went on */
+		ASSERT_EQ(evt(m, DRAIN, N + 1, 0, 0, 20, 0), 0);
+		ASSERT_EQ(nfree(m, Z_NORMAL, 1), rt ? 1 : 0);		/* N..N+1 */
+		ASSERT_EQ(evt(m, ALLOC, N + 2, 0, 1, 10, 0), 0);	/* from pcp */
+		ASSERT_EQ(evt(m, LOCKED, N + 3, 0, 1, 10, 0), 0);
+		ASSERT_EQ(evt(m, FREE, N + 2, 0, 1, 10, softirq), 0);	/* an interrupt */
+		ASSERT_EQ(unit(m, N + 2).state, BUDDY_FREE);	/* the trylock fails either way */
+		ASSERT_EQ(evt(m, ALLOC, N + 3, 0, 1, 10, 0), 0);	/* unlocked */
+		ASSERT_EQ(evt(m, FREE, N + 3, 0, 1, 20, 0), 0);
+		ASSERT_EQ(unit(m, N + 3).state, BUDDY_PCP);
+		ASSERT_EQ(zst(m, Z_NORMAL).pcp_pages, rt ? 1 : 2);
+		CHECK(m);
+		ASSERT_EQ(inc_total(m), 0);
+		buddy_model__free(m);
+	}
+}
+
 /* AUTO on a 6.10+ stream: extfrag is the take, mm_page_alloc follows. */
 TEST(buddy_extfrag_auto_after)
 {
