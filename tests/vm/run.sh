@@ -91,7 +91,7 @@ for pkg in "${KERNELS[@]}"; do
 	t0=$(date +%s)
 	timeout 900 qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nographic -no-reboot \
 		-kernel "$vmlinuz" -initrd "$CACHE/initrd-$pkg.gz" \
-		-append "console=ttyS0 quiet panic=-1" > "$log" 2>&1 || true
+		-append "console=ttyS0 quiet noirqdebug panic=-1" > "$log" 2>&1 || true
 	t=$(( $(date +%s) - t0 ))
 	tr -d '\r' < "$log" | awk -v pkg="$pkg" -v t="$t" -v ko="$ko" '
 		/^KMT record-rc/ { rec = ($3 == 0) ? "ok" : "FAIL(" $3 ")" }
