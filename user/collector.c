@@ -61,11 +61,14 @@ struct collector {
 	struct reorder *held;
 	__u64 last_release_ns;
 	__u64 flush_busy;	/* flushes put off by a program holding a CPU's batch */
+	__u64 releases, releases_put_off;
+	size_t held_peak;
 	bool no_flush;		/* kmt_flush refused or not wanted: no batches */
 };
 
-/* How often partial batches are flushed and held events released. */
-#define RELEASE_NS	50000000ull
+/* How often partial batches are flushed and held events released (what is held: ~1.5x that) */
+#define RELEASE_MS	20
+#define RELEASE_NS	(RELEASE_MS * 1000000ull)
 /* Slack for clocks of different CPUs: an event this close to the release time waits. */
 #define RELEASE_SLACK_NS 1000000ull
 #define HELD_MAX	(1u << 20)
@@ -1015,9 +1018,14 @@ static int release_held(struct collector *c, bool all)
 		return e;
 	/* past HELD_MAX events (one CPU's batch held at every try, for rounds on end) the
 	 * order is given up rather than memory */
+	if (reorder__held(c->held) > c->held_peak)
+		c->held_peak = reorder__held(c->held);
 	if (!all && (!complete || !ringbuf__consumed_to(c->rb, upto)) &&
-	    reorder__held(c->held) < HELD_MAX)
+	    reorder__held(c->held) < HELD_MAX) {
+		c->releases_put_off++;
 		return 0;
+	}
+	c->releases++;
 	e = reorder__release(c->held, all ? ~0ull : t - RELEASE_SLACK_NS, sink_held, c);
 	if (e)
 		c->sink_err = e;
@@ -1026,7 +1034,11 @@ static int release_held(struct collector *c, bool all)
 
 int collector__poll(struct collector *c, int timeout_ms)
 {
-	int n = ringbuf__poll(c->rb, timeout_ms);
+	int n;
+
+	if (c->held && (timeout_ms < 0 || timeout_ms > RELEASE_MS))
+		timeout_ms = RELEASE_MS;
+	n = ringbuf__poll(c->rb, timeout_ms);
 
 	if (n >= 0 && c->held && now_ns() - c->last_release_ns >= RELEASE_NS)
 		release_held(c, false);
@@ -1071,6 +1083,11 @@ int collector__stop(struct collector *c)
 	if (!e && c->held)
 		e = release_held(c, true);
 	retry_unresolved(c, true);
+	if (verbose && c->held)
+		fprintf(stderr, "kmmtrace: time order: %llu releases, %llu put off (%llu flushes "
+			"found a batch held), at most %zu events held\n",
+			(unsigned long long)c->releases, (unsigned long long)c->releases_put_off,
+			(unsigned long long)c->flush_busy, c->held_peak);
 	if (c->bad_records)
 		fprintf(stderr, "kmmtrace: BUG: %llu malformed ring-buffer records skipped\n",
 			(unsigned long long)c->bad_records);
