@@ -240,12 +240,21 @@ static __always_inline bool selected(struct cpu_state *cs, int type, __u64 *ctx,
 	 * apart by pid, KMT_META_COLLECTOR_PID).
 	 */
 	if (tgid == self_tgid) {
+		__u32 pc = 0;
+
 		if ((__u32)id == calib_tid && calib_tid)
 			calibrate(cs, type, ctx, t);
 		if (page && page_events_all)
 			return true;
-		count(cs, KMT_CNT_FILTERED);
-		return false;
+		/*
+		 * An interrupt (hardirq, serving softirq, NMI) that landed while the
+		 * collector ran is not the collector's: keep it (the preempt count's
+		 * layout: softirq serving bit 8, hardirq bits 16-19, NMI 20-23).
+		 */
+		if (!read_preempt_count(cs, t, &pc) || !(pc & 0xff0100)) {
+			count(cs, KMT_CNT_FILTERED);
+			return false;
+		}
 	}
 	if (!pid_selected(tgid) ||
 	    (cgroup_id && bpf_get_current_ancestor_cgroup_id(cgroup_level) != cgroup_id)) {

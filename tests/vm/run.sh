@@ -79,8 +79,8 @@ initramfs() {	# out.gz [module.ko]
 make -s static
 pass=0
 fail=0
-printf '%-48s %-7s %-7s %-8s %-7s %-8s %-8s %-6s %-6s %s\n' kernel record events missing replay \
-	stacks vmalloc lint lint-f time
+printf '%-48s %-7s %-7s %-8s %-7s %-6s %-8s %-8s %-6s %-6s %s\n' kernel record events missing replay \
+	order stacks vmalloc lint lint-f time
 for pkg in "${KERNELS[@]}"; do
 	[ -n "$pkg" ] || continue
 	case "$pkg" in *"${KMT_VM_ONLY:-}"*) ;; *) continue ;; esac
@@ -103,6 +103,8 @@ for pkg in "${KERNELS[@]}"; do
 			n = split(j, parts, "\"status\":\"missing\"")
 			miss = n - 1
 			if (match(j, /"preempt_rt":[a-z]+/)) rt = substr(j, RSTART + 13, RLENGTH - 13)
+			# per-CPU batches put back in time order; records one by one on PREEMPT_RT
+			if (match(j, /"batch":[0-9]+/)) ord = (substr(j, RSTART + 8, RLENGTH - 8) + 0) > 0 ? "time" : "ring"
 		}
 		# 0 and 1: read from the snapshots only (no vmalloc tracepoints)
 		/^KMT vmalloc-rc/ { vm = $3 != 0 ? "FAIL" : $4 == 1 ? "snap" : "ok" }
@@ -136,11 +138,12 @@ for pkg in "${KERNELS[@]}"; do
 		END {
 			lv = ko == "" ? "nomod" : verdict("lint")
 			lf = ko == "" ? "nomod" : verdict("lintf")
-			printf "%-48s %-7s %-7s %-8s %-7s %-8s %-8s %-6s %-6s %ss%s\n", pkg,
-			       rec ? rec : "none", ev ? ev : "-", miss + 0, rep ? rep : "-",
+			printf "%-48s %-7s %-7s %-8s %-7s %-6s %-8s %-8s %-6s %-6s %ss%s\n", pkg,
+			       rec ? rec : "none", ev ? ev : "-", miss + 0, rep ? rep : "-", ord ? ord : "-",
 			       st ? st : "-", vm ? vm : "-", lv, lf, t, rt == "true" ? "  (PREEMPT_RT)" : ""
 			# vmalloc tracepoints exist from 6.2: before, the snapshots-only report
 			exit !(rec == "ok" && rep == "ok" && lv == "ok" && lf == "ok" &&
+			       ord == (rt == "true" ? "ring" : "time") &&
 			       (vm == "ok" || (vm == "snap" && miss == 3)))
 		}' && pass=$((pass + 1)) || fail=$((fail + 1))
 done
