@@ -139,12 +139,15 @@ static __always_inline void count(struct cpu_state *cs, int slot)
 }
 
 /* Wake the collector only when enough data waits; checked every 64 events per CPU. */
-static __always_inline long wake_flags(struct cpu_state *cs)
+static __always_inline long wake_if_due(void)
 {
-	if (++cs->nr_events & 63)
-		return BPF_RB_NO_WAKEUP;
 	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
 									 : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline long wake_flags(struct cpu_state *cs)
+{
+	return ++cs->nr_events & 63 ? BPF_RB_NO_WAKEUP : wake_if_due();
 }
 
 /* Keeps the compiler from moving loads and stores of the batch across batch_busy. */
@@ -154,13 +157,10 @@ static __always_inline long wake_flags(struct cpu_state *cs)
 static __always_inline void flush_batch(struct cpu_state *cs)
 {
 	__u32 n = cs->batch_n;
-	long flags;
 
 	if (n > KMT_BATCH)
 		n = KMT_BATCH;
-	flags = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
-									 : BPF_RB_NO_WAKEUP;
-	if (n && bpf_ringbuf_output(&rb, cs->batch, n * sizeof(cs->batch[0]), flags)) {
+	if (n && bpf_ringbuf_output(&rb, cs->batch, n * sizeof(cs->batch[0]), wake_if_due())) {
 #pragma clang loop unroll(disable)
 		for (__u32 i = 0; i < KMT_BATCH; i++) {
 			if (i >= n)

@@ -386,6 +386,7 @@ static int type_of_prog(const char *name)
  */
 static int open_and_load(struct collector *c, char *err, size_t errlen)
 {
+	const char *drop, *then = "";
 	__u64 refused = 0;
 	int e, type;
 
@@ -396,20 +397,21 @@ static int open_and_load(struct collector *c, char *err, size_t errlen)
 		e = kmmtrace_bpf__load(c->skel);
 		if (!e)
 			break;
+		/* what can be done without, retried without it */
+		drop = NULL;
 		if (c->direct_pc) {
-			if (verbose)
-				fprintf(stderr, "kmmtrace: the direct preempt-count read did not load "
-					"(%s); reading it with bpf_probe_read_kernel\n", strerror(-e));
+			drop = "the direct preempt-count read";
+			then = "; reading it with bpf_probe_read_kernel";
 			c->direct_pc = false;
-			kmmtrace_bpf__destroy(c->skel);
-			c->skel = NULL;
-			continue;
-		}
-		if (!strcmp(refused_prog, "kmt_flush") && !c->no_flush) {
-			if (verbose)
-				fprintf(stderr, "kmmtrace: kmt_flush did not load (%s): records are "
-					"sent one by one\n", strerror(-e));
+		} else if (!strcmp(refused_prog, "kmt_flush") && !c->no_flush) {
+			drop = "kmt_flush";
+			then = ": records are sent one by one";
 			c->no_flush = true;
+		}
+		if (drop) {
+			if (verbose)
+				fprintf(stderr, "kmmtrace: %s did not load (%s)%s\n", drop,
+					strerror(-e), then);
 			kmmtrace_bpf__destroy(c->skel);
 			c->skel = NULL;
 			continue;
