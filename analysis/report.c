@@ -8,6 +8,8 @@
  * free is also an mm_page_free), failures counted among allocations.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +68,39 @@ struct run {
 	__u64 next_sample;
 	__u32 last_gfp;		/* group_of cache for the GFP table */
 	int last_gfp_g;
+	__u64 slab_t_first;	/* the slab model's first event (maybe_sample) */
+	bool slab_started;
+	struct slab_worker *worker;	/* NULL: the model runs inline */
+	struct kmt_cache_def def_copy;	/* cache_def()'s answer on the model's thread */
 };
+
+/*
+ * The slab model on a thread of its own, fed the same batches as the tables:
+ * the reader's helper decodes chunk k + 1 while the reading thread works
+ * through chunk k and this one through chunk k or one up to WORKER_QUEUE
+ * before it. The reading thread keeps each chunk's array from the reader
+ * (trace_reader__keep_batch) until both are done with it, then hands it back.
+ * The model asks the reader for cache definitions, which the reading thread
+ * adds to as it reads: defs_mu covers both.
+ */
+#define WORKER_QUEUE	3
+
+struct worker_job {
+	struct kmt_event *ev;
+	size_t n, cap;
+};
+
+struct slab_worker {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_mutex_t defs_mu;
+	bool running, stop;
+	struct worker_job q[WORKER_QUEUE];
+	unsigned int head, done, tail;	/* taken < done <= head: jobs the model finished */
+	struct run *run;
+};
+
 
 /* ---- object maps ---- */
 
@@ -309,15 +343,12 @@ static bool selected(const struct run *run, const struct kmt_event *e)
 
 /* ---- events ---- */
 
+/* floor(log2(ns)), 0 for 0, at most the last bucket */
 static unsigned int life_bucket(__u64 ns)
 {
-	unsigned int b = 0;
+	unsigned int b = ns ? 63 - __builtin_clzll(ns) : 0;
 
-	while (ns > 1 && b < REPORT_LIFE_BUCKETS - 1) {
-		ns >>= 1;
-		b++;
-	}
-	return b;
+	return b < REPORT_LIFE_BUCKETS - 1 ? b : REPORT_LIFE_BUCKETS - 1;
 }
 
 static __u32 cpu_node(const struct run *run, __u32 cpu)
@@ -641,7 +672,17 @@ static void load_cpu_nodes(struct run *run)
 
 static const struct kmt_cache_def *cache_def(void *ctx, __u64 cache)
 {
-	return trace_reader__cache(ctx, cache);
+	struct run *run = ctx;
+	const struct kmt_cache_def *d;
+
+	if (!run->worker)
+		return trace_reader__cache(run->r, cache);
+	pthread_mutex_lock(&run->worker->defs_mu);	/* a copy: the store may move */
+	d = trace_reader__cache(run->r, cache);
+	if (d)
+		run->def_copy = *d;
+	pthread_mutex_unlock(&run->worker->defs_mu);
+	return d ? &run->def_copy : NULL;
 }
 
 /* The slab model, fed every slab and page event (filters apply to the tables only). */
@@ -653,7 +694,7 @@ static void slab_setup(struct run *run)
 		.gfp_reclaimable = gfp_mask_of(run->meta.gfp, run->meta.nr_gfp,
 					       "__GFP_RECLAIMABLE"),
 		.gfp_account = gfp_mask_of(run->meta.gfp, run->meta.nr_gfp, "__GFP_ACCOUNT"),
-		.infer_page_offset = true, .cache_def = cache_def, .cache_def_ctx = run->r,
+		.infer_page_offset = true, .cache_def = cache_def, .cache_def_ctx = run,
 	};
 	const char *text;
 	size_t len;
@@ -810,38 +851,203 @@ static void maybe_sample(struct run *run, __u64 ts)
 	if (ts < run->next_sample)
 		return;
 	last = run->next_sample + (ts - run->next_sample) / iv * iv;
-	slab_sample(run, run->next_sample - run->t_first);
+	slab_sample(run, run->next_sample - run->slab_t_first);
 	if (last != run->next_sample)
-		slab_sample(run, last - run->t_first);
+		slab_sample(run, last - run->slab_t_first);
 	run->next_sample = last < UINT64_MAX - iv ? last + iv : UINT64_MAX;
+}
+
+/* The slab model's share of a batch: its interval samples and every event. */
+static void slab_feed(struct run *run, const struct kmt_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct kmt_event *e = &ev[i];
+
+		if (i + 8 < n)
+			slab_model__prefetch(run->slab, &ev[i + 8]);
+		if (!run->slab_started) {
+			run->slab_t_first = e->ts;
+			run->slab_started = true;
+		}
+		maybe_sample(run, e->ts);
+		slab_model__apply(run->slab, e);
+	}
+}
+
+static void *slab_worker_main(void *arg)
+{
+	struct slab_worker *w = arg;
+	struct worker_job j;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->done == w->head && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->done == w->head)
+			break;
+		j = w->q[w->done % WORKER_QUEUE];
+		pthread_mutex_unlock(&w->mu);
+		slab_feed(w->run, j.ev, j.n);
+		pthread_mutex_lock(&w->mu);
+		w->done++;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/*
+ * A thread for the model where there are three CPUs to run on (the reader's
+ * helper, the tables, the model); else it runs inline. On two CPUs the three
+ * threads took as long as two (the work is CPU-bound there) and 20 MB more.
+ * KMMTRACE_REPORT_WORKER=1 asks for it on two CPUs (tests), 0 never.
+ */
+static void slab_worker_start(struct slab_worker *w, struct run *run)
+{
+	const char *env = getenv("KMMTRACE_REPORT_WORKER");
+	int min_cpus = env ? (atoi(env) > 0 ? 2 : INT32_MAX) : 3;
+	cpu_set_t cpus;
+
+	w->run = run;
+	if (!run->slab || sched_getaffinity(0, sizeof(cpus), &cpus) ||
+	    CPU_COUNT(&cpus) < min_cpus)
+		return;
+	if (pthread_mutex_init(&w->mu, NULL))
+		return;
+	if (pthread_mutex_init(&w->defs_mu, NULL))
+		goto fail_mu;
+	if (pthread_cond_init(&w->cv, NULL))
+		goto fail_defs;
+	if (pthread_create(&w->th, NULL, slab_worker_main, w))
+		goto fail_cv;
+	w->running = true;
+	run->worker = w;
+	trace_reader__set_predecode(run->r, 1);	/* whole chunks, shared by both threads */
+	return;
+fail_cv:
+	pthread_cond_destroy(&w->cv);
+fail_defs:
+	pthread_mutex_destroy(&w->defs_mu);
+fail_mu:
+	pthread_mutex_destroy(&w->mu);
+}
+
+/* Hands back the arrays the model is done with; with all, waits for it to finish. */
+static void slab_worker_reap(struct slab_worker *w, bool all)
+{
+	unsigned int done;
+
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->mu);
+	while (all && w->done != w->head)
+		pthread_cond_wait(&w->cv, &w->mu);
+	done = w->done;
+	pthread_mutex_unlock(&w->mu);
+	for (; w->tail != done; w->tail++) {
+		struct worker_job *j = &w->q[w->tail % WORKER_QUEUE];
+
+		trace_reader__give_batch(w->run->r, j->ev, j->cap);
+	}
+}
+
+/* Queues a kept array for the model, waiting while the queue is full. */
+static void slab_worker_queue(struct slab_worker *w, struct kmt_event *ev, size_t n, size_t cap)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->head - w->tail == WORKER_QUEUE) {
+		while (w->done == w->tail)
+			pthread_cond_wait(&w->cv, &w->mu);
+		pthread_mutex_unlock(&w->mu);
+		slab_worker_reap(w, false);
+		pthread_mutex_lock(&w->mu);
+	}
+	w->q[w->head % WORKER_QUEUE] = (struct worker_job){ .ev = ev, .n = n, .cap = cap };
+	w->head++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/*
+ * Feeds the batch just read to the model: queued for its thread when the reader
+ * lets us keep the array, else inline once the thread has caught up (a batch
+ * that is not kept is only valid until the next read).
+ */
+static void slab_worker_feed(struct slab_worker *w, const struct kmt_event *ev, size_t n)
+{
+	struct kmt_event *kept;
+	size_t cap;
+
+	if (!w->run->slab)
+		return;
+	if (w->running && (kept = trace_reader__keep_batch(w->run->r, &cap))) {
+		slab_worker_queue(w, kept, n, cap);
+		return;
+	}
+	slab_worker_reap(w, true);
+	slab_feed(w->run, ev, n);
+}
+
+static void slab_worker_stop(struct slab_worker *w)
+{
+	if (!w->running)
+		return;
+	slab_worker_reap(w, true);
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->defs_mu);
+	pthread_mutex_destroy(&w->mu);
+	w->running = false;
+	w->run->worker = NULL;
+}
+
+/* The next batch; the model's thread may be asking the reader for definitions meanwhile. */
+static int read_batch(struct run *run, const struct kmt_event **ev)
+{
+	struct slab_worker *w = run->worker;
+	int n;
+
+	if (w)
+		pthread_mutex_lock(&w->defs_mu);
+	n = trace_reader__batch(run->r, ev, 1 << 20);
+	if (w)
+		pthread_mutex_unlock(&w->defs_mu);
+	return n;
 }
 
 int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,
 		char *why, size_t whylen)
 {
 	struct run run = { .r = r, .opts = opts, .rep = rep, .last_gfp_g = -1 };
+	struct slab_worker w = { 0 };
 	const struct kmt_event *ev;
 	int n;
 
 	memset(rep, 0, sizeof(*rep));
 	setup(&run);
-	while ((n = trace_reader__batch(r, &ev, 256)) > 0) {
+	slab_worker_start(&w, &run);
+	for (;;) {
+		slab_worker_reap(&w, false);
+		n = read_batch(&run, &ev);
+		if (n <= 0)
+			break;
+		slab_worker_feed(&w, ev, (size_t)n);
 		for (int i = 0; i < n; i++) {
 			const struct kmt_event *e = &ev[i];
 
-			if (i + 8 < n) {	/* the object's hash slots: cache misses */
+			if (i + 8 < n)	/* the object's hash slot: a cache miss */
 				obj_prefetch(&run, &ev[i + 8]);
-				slab_model__prefetch(run.slab, &ev[i + 8]);
-			}
 			if (!rep->events++)
 				run.t_first = e->ts;
 			run.t_last = e->ts > run.t_last ? e->ts : run.t_last;
-			maybe_sample(&run, e->ts);
 			handle(&run, e);
-			if (run.slab)
-				slab_model__apply(run.slab, e);
 		}
 	}
+	slab_worker_stop(&w);
 	if (n < 0)
 		snprintf(why, whylen, "failed to read the trace: %s", strerror(-n));
 	rep->seconds = (run.t_last - run.t_first) / 1e9;

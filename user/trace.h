@@ -204,6 +204,21 @@ int trace_reader__next(struct trace_reader *r, struct kmt_event *e);
  * order; several at once where the reader's helper thread decoded the chunk ahead.
  */
 int trace_reader__batch(struct trace_reader *r, const struct kmt_event **ev, size_t max);
+/*
+ * Whether the helper thread also decodes each chunk's events (so that
+ * trace_reader__batch() hands out a chunk at a time): 1 always, for a caller that
+ * spreads a batch over threads of its own; 0 never; -1 (the default) when it
+ * measures that this is faster. Set before reading.
+ */
+void trace_reader__set_predecode(struct trace_reader *r, int mode);
+/*
+ * Takes the array of the last trace_reader__batch() when that was a whole chunk
+ * decoded ahead: its events stay valid after later calls, and the caller owns it
+ * (*cap events long): free() it, or hand it back for reuse. NULL otherwise.
+ * Neither call is thread-safe with the other calls on r.
+ */
+struct kmt_event *trace_reader__keep_batch(struct trace_reader *r, size_t *cap);
+void trace_reader__give_batch(struct trace_reader *r, struct kmt_event *ev, size_t cap);
 int trace_reader__rewind(struct trace_reader *r);
 const struct trace_reader_stats *trace_reader__stats(const struct trace_reader *r);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct predecoded {
 	int init_err;		/* kmt_dec__init's result for it */
 	int end;		/* kmt_dec__next's after the last event: 0 or -EBADMSG */
 	size_t n, i;		/* events decoded, returned */
+	__u64 t_min, t_max;	/* of the n events' timestamps */
 	size_t cap;
 	struct kmt_event *ev;
 };
@@ -82,8 +84,11 @@ struct prefetch {
 	/* ns per event, moving averages: the helper's loading, its decoding */
 	double load_ns, dec_ns;
 	bool have_dec;
-	int force;		/* KMMTRACE_PREDECODE: 1 always, 0 never, -1 measure (tests) */
+	int force;		/* 1 always, 0 never, -1 measure: trace_reader__set_predecode(),
+				 * KMMTRACE_PREDECODE (tests) over it */
 };
+
+#define SPARE_MAX	4
 
 struct trace_reader {
 	int fd;
@@ -108,6 +113,11 @@ struct trace_reader {
 	__u64 handed_ns;	/* when it got the current chunk (0: none) */
 	__u64 handed_events;
 	bool handed_pre;
+	int predecode;		/* trace_reader__set_predecode() */
+	bool last_whole;	/* the last batch was r->pre.ev, a whole chunk */
+	struct kmt_event *spare[SPARE_MAX];	/* arrays handed back (trace_reader__give_batch) */
+	size_t spare_cap[SPARE_MAX];
+	int nr_spare;
 	struct kmt_defs *defs;
 };
 
@@ -450,6 +460,7 @@ struct trace_reader *trace_reader__open(const char *path, int *err, char *msg, s
 	if (!r)
 		goto fail;
 	r->fd = -1;
+	r->predecode = -1;
 	if (!(r->defs = kmt_defs__new()))
 		goto fail;
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -594,10 +605,16 @@ static void predecode(struct kmt_chunk_dec *d, struct predecoded *pre, const __u
 	}
 	pre->n = pre->i = 0;
 	pre->end = 0;
+	pre->t_min = UINT64_MAX;
+	pre->t_max = 0;
 	pre->init_err = kmt_dec__init(d, cur.p, len, h->nr_events);
 	if (!pre->init_err) {
-		while (pre->n < pre->cap && (ret = kmt_dec__next(d, &pre->ev[pre->n])) == 1)
-			pre->n++;
+		while (pre->n < pre->cap && (ret = kmt_dec__next(d, &pre->ev[pre->n])) == 1) {
+			__u64 ts = pre->ev[pre->n++].ts;
+
+			pre->t_min = ts < pre->t_min ? ts : pre->t_min;
+			pre->t_max = ts > pre->t_max ? ts : pre->t_max;
+		}
 		if (pre->n == pre->cap)	/* the decoder's verdict on what follows */
 			while ((ret = kmt_dec__next(d, &spare)) == 1)
 				;
@@ -659,7 +676,8 @@ static void prefetch_start(struct trace_reader *r, size_t i)
 		pf->off = true;
 		return;
 	}
-	pf->force = getenv("KMMTRACE_PREDECODE") ? atoi(getenv("KMMTRACE_PREDECODE")) > 0 : -1;
+	pf->force = getenv("KMMTRACE_PREDECODE") ? atoi(getenv("KMMTRACE_PREDECODE")) > 0
+						  : r->predecode;
 	if (pthread_mutex_init(&pf->mu, NULL))
 		return;
 	if (pthread_cond_init(&pf->cv, NULL)) {
@@ -720,6 +738,11 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	r->pre = pf->pre;
 	pf->pre = tmp_pre;
 	pf->pre.on = false;
+	if (!pf->pre.ev && r->nr_spare) {	/* the caller kept the last array */
+		r->nr_spare--;
+		pf->pre.ev = r->spare[r->nr_spare];
+		pf->pre.cap = r->spare_cap[r->nr_spare];
+	}
 	ret = pf->ret;
 	pf->has_job = false;
 	if (i + 1 < r->nr_chunks)
@@ -763,9 +786,31 @@ static inline void count_event(struct trace_reader *r, __u64 ts)
 		r->st.t_last = ts;
 }
 
-int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
+/* Makes the next readable chunk current: 1, 0 past the last, < 0 an I/O error. */
+static int next_chunk(struct trace_reader *r)
 {
 	struct chunk_ent *c;
+	int ret;
+
+	for (;;) {
+		if (r->next_chunk >= r->nr_chunks)
+			return 0;
+		c = &r->chunks[r->next_chunk];
+		ret = load_chunk(r, r->next_chunk++);
+		if (ret == -EBADMSG) {
+			mark_bad(r, c);
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+		r->cur = c;
+		r->st.lost = c->h.lost;
+		return 1;
+	}
+}
+
+int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
+{
 	int ret;
 
 	for (;;) {
@@ -782,18 +827,9 @@ int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
 				mark_bad(r, r->cur);
 			r->cur = NULL;
 		}
-		if (r->next_chunk >= r->nr_chunks)
-			return 0;
-		c = &r->chunks[r->next_chunk];
-		ret = load_chunk(r, r->next_chunk++);
-		if (ret == -EBADMSG) {
-			mark_bad(r, c);
-			continue;
-		}
-		if (ret < 0)
+		ret = next_chunk(r);
+		if (ret <= 0)
 			return ret;
-		r->cur = c;
-		r->st.lost = c->h.lost;
 	}
 }
 
@@ -805,18 +841,72 @@ int trace_reader__batch(struct trace_reader *r, const struct kmt_event **ev, siz
 
 	if (!max)
 		return -EINVAL;
-	if (r->cur && r->pre.on && r->pre.i < r->pre.n) {
-		n = r->pre.n - r->pre.i < max ? r->pre.n - r->pre.i : max;
-		b = *ev = &r->pre.ev[r->pre.i];
-		r->pre.i += n;
-		for (i = 0; i < n; i++)
-			count_event(r, b[i].ts);
-		return (int)n;
+	r->last_whole = false;
+	for (;;) {
+		if (r->cur && !r->pre.on)
+			break;	/* decoded on this thread: one at a time */
+		if (r->cur && r->pre.i < r->pre.n) {
+			n = r->pre.n - r->pre.i < max ? r->pre.n - r->pre.i : max;
+			b = *ev = &r->pre.ev[r->pre.i];
+			if (!r->pre.i && n == r->pre.n) {	/* the whole chunk: its range is known */
+				r->last_whole = true;
+				if (!r->st.events || r->pre.t_min < r->st.t_first)
+					r->st.t_first = r->pre.t_min;
+				if (r->pre.t_max > r->st.t_last)
+					r->st.t_last = r->pre.t_max;
+				r->st.events += n;
+			} else {
+				for (i = 0; i < n; i++)
+					count_event(r, b[i].ts);
+			}
+			r->pre.i += n;
+			return (int)n;
+		}
+		if (r->cur) {	/* decoded ahead, and all handed out */
+			if (r->pre.end < 0)
+				mark_bad(r, r->cur);
+			r->cur = NULL;
+		}
+		ret = next_chunk(r);
+		if (ret <= 0)
+			return ret;
 	}
 	ret = trace_reader__next(r, &r->one);
 	if (ret == 1)
 		*ev = &r->one;
 	return ret;
+}
+
+struct kmt_event *trace_reader__keep_batch(struct trace_reader *r, size_t *cap)
+{
+	struct kmt_event *ev = r->pre.ev;
+
+	if (!r->last_whole || !ev)
+		return NULL;
+	r->last_whole = false;
+	*cap = r->pre.cap;
+	r->pre.ev = NULL;	/* the helper gets a spare, or allocates */
+	r->pre.cap = r->pre.n = r->pre.i = 0;
+	return ev;
+}
+
+void trace_reader__give_batch(struct trace_reader *r, struct kmt_event *ev, size_t cap)
+{
+	if (!ev)
+		return;
+	if (r->nr_spare == SPARE_MAX) {
+		free(ev);
+		return;
+	}
+	r->spare[r->nr_spare] = ev;
+	r->spare_cap[r->nr_spare++] = cap;
+}
+
+void trace_reader__set_predecode(struct trace_reader *r, int mode)
+{
+	r->predecode = mode > 0 ? 1 : mode < 0 ? -1 : 0;
+	if (r->pf.running && !getenv("KMMTRACE_PREDECODE"))
+		r->pf.force = r->predecode;	/* read by this thread only (pre_next) */
 }
 
 int trace_reader__rewind(struct trace_reader *r)
@@ -891,6 +981,8 @@ void trace_reader__free(struct trace_reader *r)
 	kmt_dec__free(&r->pf.dec);
 	free(r->pre.ev);
 	free(r->pf.pre.ev);
+	while (r->nr_spare)
+		free(r->spare[--r->nr_spare]);
 	kmt_defs__free(r->defs);
 	free(r);
 }

@@ -100,3 +100,80 @@ TEST(live_report_finds_the_workload)
 		     "kmmtrace");
 	json_free(j);
 }
+
+/* The whole of a command's standard output (malloc'd), or NULL. */
+static char *cmd_output(const char *cmd, size_t *len)
+{
+	size_t cap = 1 << 20, n = 0, got;
+	char *text = malloc(cap);
+	FILE *p = popen(cmd, "r");
+
+	while (text && p && (got = fread(text + n, 1, cap - n - 1, p)) > 0) {
+		n += got;
+		if (n + 1 == cap) {
+			char *t = realloc(text, cap *= 2);
+
+			if (!t) {
+				free(text);
+				text = NULL;
+			}
+			text = t;
+		}
+	}
+	if (p)
+		pclose(p);
+	if (text)
+		text[n] = 0;
+	*len = n;
+	return text;
+}
+
+/*
+ * On three CPUs or more the slab model runs on a thread of its own, fed the
+ * chunks the reading thread keeps from the reader; its answers, interval
+ * samples included, are the inline model's to the byte. A system-wide
+ * recording of churn, so there are many chunks and kmem_cache definitions
+ * arriving as the trace is read.
+ */
+TEST(live_report_model_thread_same_answers)
+{
+	char out[512], cmd[1024], *a, *b;
+	size_t alen, blen;
+	struct json *j;
+
+	if (geteuid() || access("/sys/kernel/btf/vmlinux", R_OK)) {
+		if (getenv("CI"))
+			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
+		SKIP("needs root and kernel BTF");
+	}
+	snprintf(out, sizeof(out), "%s/churn.kmt", kmt_test__tmpdir());
+	snprintf(cmd, sizeof(cmd), "%s record -q -e slab,kmem:mm_page_alloc,kmem:mm_page_free "
+		 "-o %s -- %s workload -q churn --seconds 1 >/dev/null 2>&1", kmt_test__binary(),
+		 out, kmt_test__binary());
+	ASSERT_EQ(WEXITSTATUS(system(cmd)), 0);
+	snprintf(cmd, sizeof(cmd), "%s info -j %s", kmt_test__binary(), out);
+	a = cmd_output(cmd, &alen);
+	ASSERT_TRUE(a != NULL);
+	j = json_parse(a, NULL);
+	free(a);
+	ASSERT_TRUE(j != NULL);
+	ASSERT_GE(json_num(json_get(j, "chunks"), 0), 4);
+	json_free(j);
+
+	snprintf(cmd, sizeof(cmd), "KMMTRACE_REPORT_WORKER=0 %s report -j -n 0 -i 20 %s 2>/dev/null",
+		 kmt_test__binary(), out);
+	a = cmd_output(cmd, &alen);
+	snprintf(cmd, sizeof(cmd), "KMMTRACE_REPORT_WORKER=1 %s report -j -n 0 -i 20 %s 2>/dev/null",
+		 kmt_test__binary(), out);
+	b = cmd_output(cmd, &blen);
+	ASSERT_TRUE(a != NULL && b != NULL);
+	j = json_parse(a, NULL);
+	ASSERT_TRUE(j != NULL);
+	ASSERT_GE(json_len(json_get(j, "caches")), 10);
+	ASSERT_GE(json_len(json_get(j, "slab_series")), 20);
+	json_free(j);
+	ASSERT_EQ(alen, blen);
+	ASSERT_TRUE(!memcmp(a, b, alen));
+	free(a);
+	free(b);
+}
