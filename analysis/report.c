@@ -48,6 +48,23 @@ struct group_map {
 	size_t nr, gcap;
 };
 
+/*
+ * What feeds the slab model, on its own cache lines: with the model on a thread
+ * of its own, fields next to those the reading thread writes for every event
+ * (the GFP cache, say) made the line bounce between the two CPUs, and the two
+ * threads took 40 % more CPU time.
+ */
+struct model_feed {
+	struct slab_model *slab;
+	struct report *rep;	/* slab_series */
+	__u64 interval_ns;
+	__u64 t_first;		/* the first event's, for the samples' times */
+	bool started;
+	__u64 next_sample;
+	size_t series_cap;
+	struct kmt_cache_def def_copy;	/* cache_def()'s answer on the model's thread */
+} __attribute__((aligned(64)));
+
 struct run {
 	struct trace_reader *r;
 	const struct report_opts *opts;
@@ -64,14 +81,10 @@ struct run {
 	struct report_percpu *pcpu;	/* group index -> stats, parallel to pcpu_g */
 	struct group_map pcpu_g;
 	size_t pcpu_cap;
-	size_t series_cap;
-	__u64 next_sample;
 	__u32 last_gfp;		/* group_of cache for the GFP table */
 	int last_gfp_g;
-	__u64 slab_t_first;	/* the slab model's first event (maybe_sample) */
-	bool slab_started;
 	struct slab_worker *worker;	/* NULL: the model runs inline */
-	struct kmt_cache_def def_copy;	/* cache_def()'s answer on the model's thread */
+	struct model_feed mf;
 };
 
 /*
@@ -680,9 +693,9 @@ static const struct kmt_cache_def *cache_def(void *ctx, __u64 cache)
 	pthread_mutex_lock(&run->worker->defs_mu);	/* a copy: the store may move */
 	d = trace_reader__cache(run->r, cache);
 	if (d)
-		run->def_copy = *d;
+		run->mf.def_copy = *d;
 	pthread_mutex_unlock(&run->worker->defs_mu);
-	return d ? &run->def_copy : NULL;
+	return d ? &run->mf.def_copy : NULL;
 }
 
 /* The slab model, fed every slab and page event (filters apply to the tables only). */
@@ -703,6 +716,7 @@ static void slab_setup(struct run *run)
 	run->slab = slab_model__new(&o, &err);
 	if (!run->slab)
 		return;
+	run->mf.slab = run->slab;
 	if ((text = tracemeta__snapshot(run->r, KMT_PHASE_START, SYSINFO_SNAP_SLABINFO, &len)))
 		slab_model__load_slabinfo(run->slab, text, len, SLAB_SNAP_START);
 	if ((text = tracemeta__snapshot(run->r, KMT_PHASE_END, SYSINFO_SNAP_SLABINFO, &len)))
@@ -808,24 +822,24 @@ static void slab_results(struct run *run)
 		qsort(rep->advice, rep->nr_advice, sizeof(*rep->advice), by_saving);
 }
 
-static void slab_sample(struct run *run, __u64 t)
+static void slab_sample(struct model_feed *f, __u64 t)
 {
-	struct report *rep = run->rep;
+	struct report *rep = f->rep;
 	struct report_slab_sample *s;
 	struct slab_cache_stats st;
 
-	if (!run->slab)
+	if (!f->slab)
 		return;
-	if (rep->nr_slab_series == run->series_cap) {
-		size_t cap = run->series_cap ? run->series_cap * 2 : 64;
+	if (rep->nr_slab_series == f->series_cap) {
+		size_t cap = f->series_cap ? f->series_cap * 2 : 64;
 		void *n = realloc(rep->slab_series, cap * sizeof(*rep->slab_series));
 
 		if (!n)
 			return;
 		rep->slab_series = n;
-		run->series_cap = cap;
+		f->series_cap = cap;
 	}
-	slab_model__totals(run->slab, &st);
+	slab_model__totals(f->slab, &st);
 	s = &rep->slab_series[rep->nr_slab_series++];
 	*s = (struct report_slab_sample){
 		.t = t, .full = st.nr[SLAB_FULL], .partial = st.nr[SLAB_PARTIAL],
@@ -840,37 +854,37 @@ static void slab_sample(struct run *run, __u64 t)
  * at once only the first and the last are sampled: a gap in the trace (or a
  * damaged timestamp far ahead) costs two samples, not one per interval.
  */
-static void maybe_sample(struct run *run, __u64 ts)
+static void maybe_sample(struct model_feed *f, __u64 ts)
 {
-	__u64 iv = run->opts->interval_ns, last;
+	__u64 iv = f->interval_ns, last;
 
 	if (!iv)
 		return;
-	if (!run->next_sample)
-		run->next_sample = ts < UINT64_MAX - iv ? ts + iv : UINT64_MAX;
-	if (ts < run->next_sample)
+	if (!f->next_sample)
+		f->next_sample = ts < UINT64_MAX - iv ? ts + iv : UINT64_MAX;
+	if (ts < f->next_sample)
 		return;
-	last = run->next_sample + (ts - run->next_sample) / iv * iv;
-	slab_sample(run, run->next_sample - run->slab_t_first);
-	if (last != run->next_sample)
-		slab_sample(run, last - run->slab_t_first);
-	run->next_sample = last < UINT64_MAX - iv ? last + iv : UINT64_MAX;
+	last = f->next_sample + (ts - f->next_sample) / iv * iv;
+	slab_sample(f, f->next_sample - f->t_first);
+	if (last != f->next_sample)
+		slab_sample(f, last - f->t_first);
+	f->next_sample = last < UINT64_MAX - iv ? last + iv : UINT64_MAX;
 }
 
 /* The slab model's share of a batch: its interval samples and every event. */
-static void slab_feed(struct run *run, const struct kmt_event *ev, size_t n)
+static void slab_feed(struct model_feed *f, const struct kmt_event *ev, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct kmt_event *e = &ev[i];
 
 		if (i + 8 < n)
-			slab_model__prefetch(run->slab, &ev[i + 8]);
-		if (!run->slab_started) {
-			run->slab_t_first = e->ts;
-			run->slab_started = true;
+			slab_model__prefetch(f->slab, &ev[i + 8]);
+		if (!f->started) {
+			f->t_first = e->ts;
+			f->started = true;
 		}
-		maybe_sample(run, e->ts);
-		slab_model__apply(run->slab, e);
+		maybe_sample(f, e->ts);
+		slab_model__apply(f->slab, e);
 	}
 }
 
@@ -887,7 +901,7 @@ static void *slab_worker_main(void *arg)
 			break;
 		j = w->q[w->done % WORKER_QUEUE];
 		pthread_mutex_unlock(&w->mu);
-		slab_feed(w->run, j.ev, j.n);
+		slab_feed(&w->run->mf, j.ev, j.n);
 		pthread_mutex_lock(&w->mu);
 		w->done++;
 		pthread_cond_broadcast(&w->cv);
@@ -897,21 +911,29 @@ static void *slab_worker_main(void *arg)
 }
 
 /*
- * A thread for the model where there are three CPUs to run on (the reader's
- * helper, the tables, the model); else it runs inline. On two CPUs the three
- * threads took as long as two (the work is CPU-bound there) and 20 MB more.
- * KMMTRACE_REPORT_WORKER=1 asks for it on two CPUs (tests), 0 never.
+ * A thread for the model where there are two CPUs or more to run on; else it
+ * runs inline. The work splits in four: inflating, decoding, the tables, the
+ * model (about 0.25, 0.3, 0.45 and 0.45 s on the bench's 13 M events). With
+ * three CPUs the reader's helper inflates and decodes, and each of the other two
+ * threads has one part. With two the reading thread decodes too, a chunk at a
+ * time (TRACE_DECODE_CHUNK_HERE), so that the helper and the model share the
+ * other CPU: about 0.75 s each side, where the model inline had made the reading
+ * thread's share 0.9 s. KMMTRACE_REPORT_WORKER (tests): 0 keeps the model inline,
+ * 2 and 3 choose decoding on the helper and on the reading thread.
  */
 static void slab_worker_start(struct slab_worker *w, struct run *run)
 {
 	const char *env = getenv("KMMTRACE_REPORT_WORKER");
-	int min_cpus = env ? (atoi(env) > 0 ? 2 : INT32_MAX) : 3;
+	int mode = env ? atoi(env) : 1;
 	cpu_set_t cpus;
+	int ncpu;
 
 	w->run = run;
-	if (!run->slab || sched_getaffinity(0, sizeof(cpus), &cpus) ||
-	    CPU_COUNT(&cpus) < min_cpus)
+	if (!run->slab || mode <= 0 || sched_getaffinity(0, sizeof(cpus), &cpus) ||
+	    (ncpu = CPU_COUNT(&cpus)) < 2)
 		return;
+	if (mode == 2 || mode == 3)
+		ncpu = mode == 2 ? 3 : 2;
 	if (pthread_mutex_init(&w->mu, NULL))
 		return;
 	if (pthread_mutex_init(&w->defs_mu, NULL))
@@ -922,7 +944,8 @@ static void slab_worker_start(struct slab_worker *w, struct run *run)
 		goto fail_cv;
 	w->running = true;
 	run->worker = w;
-	trace_reader__set_predecode(run->r, 1);	/* whole chunks, shared by both threads */
+	/* whole chunks, shared by both threads */
+	trace_reader__set_predecode(run->r, ncpu >= 3 ? TRACE_DECODE_AHEAD : TRACE_DECODE_CHUNK_HERE);
 	return;
 fail_cv:
 	pthread_cond_destroy(&w->cv);
@@ -985,7 +1008,7 @@ static void slab_worker_feed(struct slab_worker *w, const struct kmt_event *ev, 
 		return;
 	}
 	slab_worker_reap(w, true);
-	slab_feed(w->run, ev, n);
+	slab_feed(&w->run->mf, ev, n);
 }
 
 static void slab_worker_stop(struct slab_worker *w)
@@ -1022,7 +1045,8 @@ static int read_batch(struct run *run, const struct kmt_event **ev)
 int report__run(struct trace_reader *r, const struct report_opts *opts, struct report *rep,
 		char *why, size_t whylen)
 {
-	struct run run = { .r = r, .opts = opts, .rep = rep, .last_gfp_g = -1 };
+	struct run run = { .r = r, .opts = opts, .rep = rep, .last_gfp_g = -1,
+			   .mf = { .rep = rep, .interval_ns = opts->interval_ns } };
 	struct slab_worker w = { 0 };
 	const struct kmt_event *ev;
 	int n;
@@ -1068,7 +1092,7 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 	free(run.slab_objs.t);
 	free(run.pages.t);
 	free(run.cpu_node);
-	slab_sample(&run, run.t_last - run.t_first);
+	slab_sample(&run.mf, run.t_last - run.t_first);
 	slab_results(&run);
 	slab_model__free(run.slab);
 	percpu_results(&run);

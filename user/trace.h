@@ -205,11 +205,19 @@ int trace_reader__next(struct trace_reader *r, struct kmt_event *e);
  */
 int trace_reader__batch(struct trace_reader *r, const struct kmt_event **ev, size_t max);
 /*
- * Whether the helper thread also decodes each chunk's events (so that
- * trace_reader__batch() hands out a chunk at a time): 1 always, for a caller that
- * spreads a batch over threads of its own; 0 never; -1 (the default) when it
- * measures that this is faster. Set before reading.
+ * Where chunks' events are decoded. MEASURED (the default): on the reader's helper
+ * thread, a chunk at a time, when it measures that this is faster, else here one at
+ * a time. AHEAD: always on the helper. HERE: here, one at a time. CHUNK_HERE: here,
+ * a whole chunk at once when it is reached (the helper only reads and inflates).
+ * With AHEAD and CHUNK_HERE trace_reader__batch() hands out a chunk at a time, for
+ * a caller that spreads a batch over threads of its own. Set before reading.
  */
+enum trace_decode {
+	TRACE_DECODE_MEASURED = -1,
+	TRACE_DECODE_HERE = 0,
+	TRACE_DECODE_AHEAD = 1,
+	TRACE_DECODE_CHUNK_HERE = 2,
+};
 void trace_reader__set_predecode(struct trace_reader *r, int mode);
 /*
  * Takes the array of the last trace_reader__batch() when that was a whole chunk

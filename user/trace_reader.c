@@ -460,7 +460,7 @@ struct trace_reader *trace_reader__open(const char *path, int *err, char *msg, s
 	if (!r)
 		goto fail;
 	r->fd = -1;
-	r->predecode = -1;
+	r->predecode = TRACE_DECODE_MEASURED;
 	if (!(r->defs = kmt_defs__new()))
 		goto fail;
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -664,6 +664,12 @@ static void *prefetch_main(void *arg)
 	return NULL;
 }
 
+/* pf->force for r->predecode: whether the helper decodes (1, 0) or measures (-1) */
+static int helper_decodes(const struct trace_reader *r)
+{
+	return r->predecode == TRACE_DECODE_CHUNK_HERE ? 0 : r->predecode;
+}
+
 /* Worth it with two chunks or more to go and two CPUs or more to run on; else load inline. */
 static void prefetch_start(struct trace_reader *r, size_t i)
 {
@@ -677,7 +683,7 @@ static void prefetch_start(struct trace_reader *r, size_t i)
 		return;
 	}
 	pf->force = getenv("KMMTRACE_PREDECODE") ? atoi(getenv("KMMTRACE_PREDECODE")) > 0
-						  : r->predecode;
+						  : helper_decodes(r);
 	if (pthread_mutex_init(&pf->mu, NULL))
 		return;
 	if (pthread_cond_init(&pf->cv, NULL)) {
@@ -774,7 +780,17 @@ static int load_chunk(struct trace_reader *r, size_t i)
 {
 	int err = load_chunk_payload(r, i);
 
-	return err ? err : parse_chunk(r, r->ld.raw.p, &r->chunks[i]);
+	if (err)
+		return err;
+	if (r->predecode == TRACE_DECODE_CHUNK_HERE && !r->pre.on) {	/* whole, on this thread */
+		if (!r->pre.ev && r->nr_spare) {
+			r->nr_spare--;
+			r->pre.ev = r->spare[r->nr_spare];
+			r->pre.cap = r->spare_cap[r->nr_spare];
+		}
+		predecode(&r->dec, &r->pre, r->ld.raw.p, &r->chunks[i].h);
+	}
+	return parse_chunk(r, r->ld.raw.p, &r->chunks[i]);
 }
 
 /* Every event handed out, by trace_reader__next() or __batch(): count and time range. */
@@ -904,9 +920,10 @@ void trace_reader__give_batch(struct trace_reader *r, struct kmt_event *ev, size
 
 void trace_reader__set_predecode(struct trace_reader *r, int mode)
 {
-	r->predecode = mode > 0 ? 1 : mode < 0 ? -1 : 0;
+	r->predecode = mode >= TRACE_DECODE_MEASURED && mode <= TRACE_DECODE_CHUNK_HERE ?
+		       mode : TRACE_DECODE_MEASURED;
 	if (r->pf.running && !getenv("KMMTRACE_PREDECODE"))
-		r->pf.force = r->predecode;	/* read by this thread only (pre_next) */
+		r->pf.force = helper_decodes(r);	/* read by this thread only (pre_next) */
 }
 
 int trace_reader__rewind(struct trace_reader *r)

@@ -163,17 +163,21 @@ TEST(live_report_model_thread_same_answers)
 	snprintf(cmd, sizeof(cmd), "KMMTRACE_REPORT_WORKER=0 %s report -j -n 0 -i 20 %s 2>/dev/null",
 		 kmt_test__binary(), out);
 	a = cmd_output(cmd, &alen);
-	snprintf(cmd, sizeof(cmd), "KMMTRACE_REPORT_WORKER=1 %s report -j -n 0 -i 20 %s 2>/dev/null",
-		 kmt_test__binary(), out);
-	b = cmd_output(cmd, &blen);
-	ASSERT_TRUE(a != NULL && b != NULL);
+	ASSERT_TRUE(a != NULL);
 	j = json_parse(a, NULL);
 	ASSERT_TRUE(j != NULL);
 	ASSERT_GE(json_len(json_get(j, "caches")), 10);
 	ASSERT_GE(json_len(json_get(j, "slab_series")), 20);
 	json_free(j);
-	ASSERT_EQ(alen, blen);
-	ASSERT_TRUE(!memcmp(a, b, alen));
+	/* 2: the reader's helper decodes (three CPUs); 3: the reading thread does (two) */
+	for (int mode = 2; mode <= 3; mode++) {
+		snprintf(cmd, sizeof(cmd), "KMMTRACE_REPORT_WORKER=%d %s report -j -n 0 -i 20 %s "
+			 "2>/dev/null", mode, kmt_test__binary(), out);
+		b = cmd_output(cmd, &blen);
+		ASSERT_TRUE(b != NULL);
+		ASSERT_EQ(alen, blen);
+		ASSERT_TRUE(!memcmp(a, b, alen));
+		free(b);
+	}
 	free(a);
-	free(b);
 }

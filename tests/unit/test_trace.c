@@ -953,20 +953,34 @@ TEST(trace_mutated_payloads)
 	free(orig);
 }
 
-/*
- * What one reading gave: the events, and the reader's account of them.
- * how: 0 trace_reader__next, 1 trace_reader__batch (7 at a time), 2 next on one
- * CPU (no helper thread: every chunk decoded inline); predecode: the helper thread
- * decodes every chunk ahead (1), none (0), or as its measurements say (-1).
- */
+/* What one reading gave: the events, and the reader's account of them. */
 struct reading {
 	struct kmt_event *ev;
 	size_t n;
 	struct trace_reader_stats st;
 };
 
+/* Appends n events to out (room made). */
+static void take(struct reading *out, size_t *cap, const struct kmt_event *ev, size_t n)
+{
+	if (out->n + n > *cap) {
+		*cap = (out->n + n) * 2;
+		out->ev = realloc(out->ev, *cap * sizeof(*out->ev));
+	}
+	memcpy(out->ev + out->n, ev, n * sizeof(*ev));
+	out->n += n;
+}
+
+/*
+ * how: 0 one at a time, 1 batches of 7, 2 one at a time on one CPU, 3 whole-chunk
+ * batches whose arrays are kept (trace_reader__keep_batch) and read only three
+ * batches later, then handed back. predecode: 0, 1 through KMMTRACE_PREDECODE, -1
+ * measured, 2 TRACE_DECODE_CHUNK_HERE, 3 TRACE_DECODE_AHEAD.
+ */
 static int read_how(const char *path, int how, int predecode, struct reading *out)
 {
+	struct { struct kmt_event *ev; size_t n, cap; } kept[3];
+	int nkept = 0, ever_kept = 0;
 	cpu_set_t old, one;
 	struct trace_reader *r;
 	const struct kmt_event *b;
@@ -981,10 +995,46 @@ static int read_how(const char *path, int how, int predecode, struct reading *ou
 		CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
 		sched_setaffinity(0, sizeof(one), &one);
 	}
-	if (predecode >= 0)
+	if (predecode == 0 || predecode == 1)
 		setenv("KMMTRACE_PREDECODE", predecode ? "1" : "0", 1);
 	r = tb_reader(path);
-	for (ret = r ? 1 : -1; ret > 0;) {
+	if (r && predecode >= 2)
+		trace_reader__set_predecode(r, predecode == 2 ? TRACE_DECODE_CHUNK_HERE :
+								TRACE_DECODE_AHEAD);
+	for (ret = r ? 1 : -1; ret > 0 && how == 3;) {
+		struct kmt_event *k;
+		size_t kcap;
+
+		ret = trace_reader__batch(r, &b, 1 << 20);
+		k = ret > 0 ? trace_reader__keep_batch(r, &kcap) : NULL;
+		if (k && k != b)
+			return -2;
+		if (nkept && (!k || nkept == 3)) {	/* the oldest, or all before one not kept */
+			for (int i = 0; i < (k ? 1 : nkept); i++) {
+				take(out, &cap, kept[i].ev, kept[i].n);
+				trace_reader__give_batch(r, kept[i].ev, kept[i].cap);
+			}
+			if (k)
+				memmove(kept, kept + 1, --nkept * sizeof(kept[0]));
+			else
+				nkept = 0;
+		}
+		if (k) {
+			ever_kept++;
+			kept[nkept].ev = k;
+			kept[nkept].n = ret;
+			kept[nkept++].cap = kcap;
+		} else if (ret > 0) {
+			take(out, &cap, b, ret);
+		}
+	}
+	for (int i = 0; i < nkept; i++) {
+		take(out, &cap, kept[i].ev, kept[i].n);
+		free(kept[i].ev);
+	}
+	if (how == 3 && predecode >= 2 && out->n >= 200 && ever_kept < 2)
+		ret = -3;	/* whole chunks were asked for: arrays to keep */
+	for (; ret > 0;) {
 		if (out->n + 7 > cap) {
 			cap = cap * 2 + 64;
 			out->ev = realloc(out->ev, cap * sizeof(*out->ev));
@@ -1017,8 +1067,10 @@ TEST(trace_helper_decodes_like_inline)
 	struct trace_writer *w = tb_writer(path, 64, -1);	/* stored, 64 events a chunk */
 	__u64 seed = 99;
 	/* how, predecode */
-	static const int ways[][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 }, { 0, -1 }, { 2, -1 } };
-	struct reading rd[6];
+	static const int ways[][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 }, { 0, -1 }, { 2, -1 },
+				       { 3, 2 }, { 3, 3 }, { 1, 2 }, { 3, -1 } };
+	enum { NWAYS = sizeof(ways) / sizeof(ways[0]) };
+	struct reading rd[NWAYS];
 	struct kmt_event e;
 	size_t len;
 	__u8 *orig, *p;
@@ -1033,11 +1085,11 @@ TEST(trace_helper_decodes_like_inline)
 		/* frame number iter % 20 (or the last); the first reading is of the whole file */
 		mutate_frame(p, len, iter % 20, iter ? 1 + (size_t)iter % 4 : 0, &seed);
 		tb_write_file(path, p, len);
-		for (how = 0; how < 6; how++)
+		for (how = 0; how < NWAYS; how++)
 			ASSERT_EQ(read_how(path, ways[how][0], ways[how][1], &rd[how]), 0);
 		if (!iter)
 			ASSERT_EQ(rd[0].n, 1000);
-		for (how = 1; how < 6; how++) {
+		for (how = 1; how < NWAYS; how++) {
 			ASSERT_EQ(rd[how].n, rd[0].n);
 			ASSERT_EQ(memcmp(rd[how].ev, rd[0].ev, rd[0].n * sizeof(e)), 0);
 			ASSERT_EQ(rd[how].st.events, rd[0].st.events);
@@ -1046,7 +1098,7 @@ TEST(trace_helper_decodes_like_inline)
 			ASSERT_EQ(rd[how].st.t_last, rd[0].st.t_last);
 			ASSERT_EQ(rd[how].st.lost, rd[0].st.lost);
 		}
-		for (how = 0; how < 6; how++)
+		for (how = 0; how < NWAYS; how++)
 			free(rd[how].ev);
 	}
 	free(p);
