@@ -96,7 +96,7 @@ struct run {
  * The model asks the reader for cache definitions, which the reading thread
  * adds to as it reads: defs_mu covers both.
  */
-#define WORKER_QUEUE	3
+#define WORKER_QUEUE	2
 
 struct worker_job {
 	struct kmt_event *ev;
