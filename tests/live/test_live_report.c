@@ -129,9 +129,10 @@ static char *cmd_output(const char *cmd, size_t *len)
 }
 
 /*
- * On three CPUs or more the slab model runs on a thread of its own, fed the
- * chunks the reading thread keeps from the reader; its answers, interval
- * samples included, are the inline model's to the byte. A system-wide
+ * With two CPUs or more the slab model runs on a thread of its own, fed the
+ * chunks the reading thread keeps from the reader (decoded by the reader's
+ * helper, or by the reading thread); its answers, interval samples included,
+ * are the inline model's to the byte. A system-wide
  * recording of churn, so there are many chunks and kmem_cache definitions
  * arriving as the trace is read.
  */
