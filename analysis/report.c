@@ -88,15 +88,17 @@ struct run {
 };
 
 /*
- * The slab model on a thread of its own, fed the same batches as the tables:
- * the reader's helper decodes chunk k + 1 while the reading thread works
- * through chunk k and this one through chunk k or one up to WORKER_QUEUE
- * before it. The reading thread keeps each chunk's array from the reader
- * (trace_reader__keep_batch) until both are done with it, then hands it back.
- * The model asks the reader for cache definitions, which the reading thread
- * adds to as it reads: defs_mu covers both.
+ * The slab model on a thread of its own, fed the same whole chunks as the
+ * tables: while the reading thread works through chunk k, this one works
+ * through chunk k or one up to WORKER_QUEUE - 1 before it, and the reader's
+ * helper inflates (and, with three CPUs, decodes) chunk k + 1. The reading
+ * thread keeps each chunk's array from the reader (trace_reader__keep_batch)
+ * until both are done with it, then hands it back. The model asks the reader
+ * for cache definitions, which the reading thread adds to as it reads:
+ * defs_mu covers both.
  */
 #define WORKER_QUEUE	2
+
 
 struct worker_job {
 	struct kmt_event *ev;
@@ -945,7 +947,8 @@ static void slab_worker_start(struct slab_worker *w, struct run *run)
 	w->running = true;
 	run->worker = w;
 	/* whole chunks, shared by both threads */
-	trace_reader__set_predecode(run->r, ncpu >= 3 ? TRACE_DECODE_AHEAD : TRACE_DECODE_CHUNK_HERE);
+	trace_reader__set_predecode(run->r,
+				    ncpu >= 3 ? TRACE_DECODE_AHEAD : TRACE_DECODE_CHUNK_HERE);
 	return;
 fail_cv:
 	pthread_cond_destroy(&w->cv);

@@ -864,7 +864,7 @@ int trace_reader__batch(struct trace_reader *r, const struct kmt_event **ev, siz
 		if (r->cur && r->pre.i < r->pre.n) {
 			n = r->pre.n - r->pre.i < max ? r->pre.n - r->pre.i : max;
 			b = *ev = &r->pre.ev[r->pre.i];
-			if (!r->pre.i && n == r->pre.n) {	/* the whole chunk: its range is known */
+			if (!r->pre.i && n == r->pre.n) {	/* a whole chunk: range known */
 				r->last_whole = true;
 				if (!r->st.events || r->pre.t_min < r->st.t_first)
 					r->st.t_first = r->pre.t_min;

@@ -161,8 +161,8 @@ TEST(live_report_model_thread_same_answers)
 	ASSERT_GE(json_num(json_get(j, "chunks"), 0), 3);
 	json_free(j);
 
-	snprintf(cmd, sizeof(cmd), "KMMTRACE_REPORT_WORKER=0 %s report -j -n 0 -i 20 %s 2>/dev/null",
-		 kmt_test__binary(), out);
+	snprintf(cmd, sizeof(cmd), "KMMTRACE_REPORT_WORKER=0 %s report -j -n 0 -i 20 %s "
+		 "2>/dev/null", kmt_test__binary(), out);
 	a = cmd_output(cmd, &alen);
 	ASSERT_TRUE(a != NULL);
 	j = json_parse(a, NULL);
