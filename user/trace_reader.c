@@ -829,6 +829,7 @@ int trace_reader__next(struct trace_reader *r, struct kmt_event *e)
 {
 	int ret;
 
+	r->last_whole = false;
 	for (;;) {
 		if (r->cur) {
 			if (r->pre.on)
@@ -930,6 +931,7 @@ int trace_reader__rewind(struct trace_reader *r)
 {
 	r->next_chunk = 0;
 	r->cur = NULL;
+	r->last_whole = false;
 	r->st.events = 0;
 	r->st.t_first = 0;
 	r->st.t_last = 0;
