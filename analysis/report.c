@@ -715,6 +715,8 @@ static void slab_setup(struct run *run)
 	size_t len;
 	int err;
 
+	if (run->opts->no_model)
+		return;
 	run->slab = slab_model__new(&o, &err);
 	if (!run->slab)
 		return;
@@ -802,6 +804,7 @@ static void slab_results(struct run *run)
 
 	if (!run->slab)
 		return;
+	rep->have_model = true;
 	rep->slab_model = *slab_model__stats(run->slab);
 	rep->caches = calloc(nc ? nc : 1, sizeof(*rep->caches));
 	rep->advice = calloc(ns ? ns : 1, sizeof(*rep->advice));

@@ -37,6 +37,7 @@ struct report_opts {
 	int nr_filters;
 	double leak_min_age;	/* seconds; leaks older than this at the end */
 	__u64 interval_ns;	/* slab states sampled every interval (0: end only) */
+	bool no_model;		/* no slab model: caches, advice, samples stay empty */
 };
 
 /* All slab caches at one instant (model/slab). */
@@ -146,6 +147,7 @@ struct report {
 	char mt_names[8][24];
 	int nr_mt;
 	/* the slab model at the end of the trace */
+	bool have_model;			/* false: --no-model, or it could not start */
 	struct slab_cache_stats *caches;	/* by memory in slabs, largest first */
 	size_t nr_caches;
 	struct report_advice *advice;		/* by saving, largest first */

@@ -176,12 +176,14 @@ if [ $have_perf = 1 ]; then
 		2>/dev/null
 	read -r pt pm < <(best perf kmem -i "$OUT/report.perf" --slab --page stat)
 	read -r kt km < <(best "$K" report "$OUT/report.kmt")
+	read -r nt nm < <(best "$K" report --no-model "$OUT/report.kmt")
 	kev=$("$K" info -j "$OUT/report.kmt" | tr ',{}' '\n\n\n' | awk -F: '$1 == "\"events\"" {print $2}')
 	pev=$(perf script -i "$OUT/report.perf" 2>/dev/null | wc -l)
-	awk -v pt="$pt" -v pm="$pm" -v kt="$kt" -v km="$km" -v ke="$kev" -v pe="$pev" 'BEGIN {
+	awk -v pt="$pt" -v pm="$pm" -v kt="$kt" -v km="$km" -v nt="$nt" -v nm="$nm" -v ke="$kev" -v pe="$pev" 'BEGIN {
 		printf "perf kmem --slab --page stat: %d events in %.2f s, %.0f MB peak\n", pe, pt, pm / 1024
 		printf "kmmtrace report:              %d events in %.2f s, %.0f MB peak (slab model included)\n", ke, kt, km / 1024
-		printf "ratio: %.1fx less time, %.1fx less memory\n", pt / kt, pm / km }'
+		printf "ratio: %.1fx less time, %.1fx less memory\n", pt / kt, pm / km
+		printf "kmmtrace report --no-model:   %.2f s, %.0f MB peak: %.1fx less time, %.1fx less memory\n", nt, nm / 1024, pt / nt, pm / nm }'
 fi
 
 bench/memory.sh

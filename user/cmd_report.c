@@ -42,6 +42,8 @@ static const char report_usage[] =
 	"      --min-age SECONDS  with --leaks: only groups whose oldest live one is older\n"
 	"  -n, --lines N          rows per table (default 20; 0: all)\n"
 	"  -i, --interval MS      also sample the slab caches' state every MS of trace time\n"
+	"      --no-model         without the slab model (caches' slabs, size-class advice):\n"
+	"                         the rest in about two thirds of the time\n"
 	"  -j, --json             JSON\n"
 	"      --html OUT.html    write one self-contained page instead of the text: these\n"
 	"                         tables, fragmentation over time and free blocks per order\n"
@@ -77,6 +79,7 @@ static int report_opt(struct report_cmd *c, int opt, char *arg)
 	case 'a': c->opts.leak_min_age = atof(arg); return 0;
 	case 'n': c->lines = atoi(arg); return 0;
 	case 'i': c->opts.interval_ns = atof(arg) * 1e6; return 0;
+	case 'M': c->opts.no_model = true; return 0;
 	case 'j': c->json = true; return 0;
 	case 'H': c->html = arg; return 0;
 	case 'h': fputs(report_usage, stdout); return 1;
@@ -94,6 +97,7 @@ static int report_parse(struct report_cmd *c, int argc, char **argv)
 		{ "min-age", required_argument, NULL, 'a' },
 		{ "lines", required_argument, NULL, 'n' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "no-model", no_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
@@ -109,6 +113,11 @@ static int report_parse(struct report_cmd *c, int argc, char **argv)
 			return e;
 	if (optind != argc - 1) {
 		fputs(report_usage, stderr);
+		return -EINVAL;
+	}
+	if (c->opts.no_model && (c->opts.interval_ns || c->html)) {
+		fprintf(stderr, "kmmtrace report: --no-model leaves nothing for %s to show: "
+			"drop one of them\n", c->html ? "--html" : "-i");
 		return -EINVAL;
 	}
 	c->path = argv[optind];
@@ -258,6 +267,11 @@ static void print_slab_model(const struct report_cmd *c, const struct report *re
 	size_t rows = c->lines > 0 && (size_t)c->lines < rep->nr_caches ? (size_t)c->lines :
 									    rep->nr_caches;
 
+	if (!rep->have_model) {
+		printf("\nslab caches: no model (%s)\n", c->opts.no_model ? "--no-model" :
+			"it could not start: out of memory");
+		return;
+	}
 	printf("\nslab caches at the end (model; by memory in slabs; %zu of %zu):\n", rows,
 	       rep->nr_caches);
 	printf("%-24s %9s %7s %7s %7s %11s %11s %11s %11s\n", "cache", "live", "full", "partial",
@@ -330,7 +344,7 @@ static void print_percpu(const struct report_cmd *c, const struct report *rep)
 	}
 }
 
-static void print_layers(const struct report *rep)
+static void print_layers(const struct report *rep, bool no_model)
 {
 	const struct report_layers *l = &rep->layers;
 
@@ -344,6 +358,10 @@ static void print_layers(const struct report *rep)
 		       (unsigned long long)l->slab_pages);
 		printf("  other page allocations         %14llu bytes\n",
 		       (unsigned long long)l->other_pages);
+	} else if (no_model) {
+		printf("  page allocations (unsplit)     %14llu bytes: without the slab model "
+		       "(--no-model) slab pages cannot be told apart\n",
+		       (unsigned long long)l->unclassified_pages);
 	} else {
 		printf("  page allocations (unsplit)     %14llu bytes: the direct map's base is "
 		       "unknown (no kmalloc_large() in the trace), so slab pages cannot be told "
@@ -423,7 +441,7 @@ static void print_json(const struct report_cmd *c, const struct report *rep)
 		printf("%s{\"context\":\"%s\",\"may_reclaim\":%llu,\"no_reclaim\":%llu}",
 		       i ? "," : "", rep->ctx[i].context, (unsigned long long)rep->ctx[i].reclaim,
 		       (unsigned long long)rep->ctx[i].atomic);
-	printf("],\"caches\":[");
+	printf("],\"slab_model\":%s,\"caches\":[", rep->have_model ? "true" : "false");
 	for (size_t i = 0; i < rep->nr_caches && i < rows; i++) {
 		const struct slab_cache_stats *st = &rep->caches[i];
 
@@ -530,7 +548,7 @@ int cmd_report(int argc, char **argv)
 		print_page_summary(&rep);
 		print_groups(&c, &rep, "page", rep.page_groups, rep.nr_page_groups);
 		print_percpu(&c, &rep);
-		print_layers(&rep);
+		print_layers(&rep, c.opts.no_model);
 		print_gfp_ctx(&rep);
 		if (c.leaks)
 			print_leaks(&c, r, rep.slab_groups, rep.nr_slab_groups,

@@ -66,6 +66,19 @@ static int write_trace(const char *path)
 	return tb_finish(w, evs, sizeof(evs) / sizeof(evs[0]));
 }
 
+static int run_report_with(const char *path, const struct report_opts *o, struct report *rep)
+{
+	struct trace_reader *r = tb_reader(path);
+	char why[256];
+	int e;
+
+	if (!r)
+		return -1;
+	e = report__run(r, o, rep, why, sizeof(why));
+	trace_reader__free(r);
+	return e;
+}
+
 static int run_report(const char *path, enum report_group g, struct report *rep)
 {
 	struct report_opts o = { .group = g, .interval_ns = 2000 };
@@ -155,6 +168,59 @@ TEST(report_groups_and_sort)
 	ASSERT_EQ(rep.nr_slab_groups, 1);
 	ASSERT_STREQ(rep.slab_groups[0].key, "7");
 	report__free(&rep);
+}
+
+/* Runs cmd: its exit status is status and its output holds text. */
+#define ASSERT_CMD(cmd, status, text) do {					\
+	int _st;								\
+	char *_out = kmt_test__run(cmd, &_st);					\
+										\
+	ASSERT_CONTAINS(_out, text);						\
+	ASSERT_EQ(WEXITSTATUS(_st), status);					\
+	free(_out);								\
+} while (0)
+
+/*
+ * --no-model: every table but the model's comes out the same; the caches, the
+ * advice and the samples stay empty. The command refuses it with -i and --html,
+ * which show only the model.
+ */
+TEST(report_no_model_same_tables)
+{
+	const char *path = tb_path("nm.kmt");
+	struct report_opts o = { .group = REPORT_BY_CALLSITE, .no_model = true };
+	struct report full, nm;
+	char cmd[1200];
+
+	ASSERT_EQ(write_trace(path), 0);
+	ASSERT_EQ(run_report(path, REPORT_BY_CALLSITE, &full), 0);
+	ASSERT_EQ(run_report_with(path, &o, &nm), 0);
+	ASSERT_TRUE(full.have_model);
+	ASSERT_GT(full.nr_caches, 0);
+	ASSERT_FALSE(nm.have_model);
+	ASSERT_EQ(nm.nr_caches, 0);
+	ASSERT_EQ(nm.nr_advice, 0);
+	ASSERT_EQ(nm.nr_slab_series, 0);
+	ASSERT_EQ(memcmp(&nm.slab, &full.slab, sizeof(nm.slab)), 0);
+	ASSERT_EQ(memcmp(&nm.page, &full.page, sizeof(nm.page)), 0);
+	ASSERT_EQ(memcmp(nm.ctx, full.ctx, sizeof(nm.ctx)), 0);
+	ASSERT_EQ(nm.nr_slab_groups, full.nr_slab_groups);
+	ASSERT_EQ(memcmp(nm.slab_groups, full.slab_groups,
+			 full.nr_slab_groups * sizeof(*full.slab_groups)), 0);
+	ASSERT_EQ(nm.nr_page_groups, full.nr_page_groups);
+	ASSERT_EQ(memcmp(nm.page_groups, full.page_groups,
+			 full.nr_page_groups * sizeof(*full.page_groups)), 0);
+	ASSERT_EQ(nm.layers.slab_objects, full.layers.slab_objects);
+	report__free(&full);
+	report__free(&nm);
+
+	snprintf(cmd, sizeof(cmd), "%s report --no-model -i 10 %s 2>&1", kmt_test__binary(), path);
+	ASSERT_CMD(cmd, 2, "--no-model leaves nothing for -i to show");
+	snprintf(cmd, sizeof(cmd), "%s report --no-model --html %s.html %s 2>&1",
+		 kmt_test__binary(), path, path);
+	ASSERT_CMD(cmd, 2, "--no-model leaves nothing for --html to show");
+	snprintf(cmd, sizeof(cmd), "%s report --no-model %s 2>&1", kmt_test__binary(), path);
+	ASSERT_CMD(cmd, 0, "slab caches: no model (--no-model)");
 }
 
 TEST(report_json_parses)
