@@ -16,7 +16,8 @@ struct ksym {
 	__u64 addr;
 	const char *name;
 	const char *module;	/* NULL for vmlinux */
-	__u32 rank;		/* among equal addresses, lower wins: T, t, W, w */
+	__u32 rank;		/* among equal addresses, lower wins: T, t, W, w; within
+				 * each, a 32-bit compat alias (__ia32_sys_*) last */
 	__u32 seq;		/* line number: keeps the sort stable */
 };
 
@@ -75,8 +76,9 @@ static int parse_line(char **p, char *end, struct ksym *s)
 	rank = type_rank(q[1]);
 	if (rank < 0)
 		return 0;
-	s->rank = rank;
 	s->name = q + 3;
+	/* __ia32_sys_vfork shares __x64_sys_vfork's address, and is listed first */
+	s->rank = rank * 2 + !strncmp(s->name, "__ia32_", 7);
 	s->module = NULL;
 	q = strchr(q + 3, '\t');
 	if (q) {
