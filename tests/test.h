@@ -10,7 +10,9 @@
 
 #include <stdio.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <inttypes.h>
 
 struct kmt_test {
@@ -54,6 +56,20 @@ int kmt_test__start_recorder(char *const argv[], int *err_fd, int also, char *bu
 
 #define FAIL(...) do { kmt_test__fail(__FILE__, __LINE__, __VA_ARGS__); return; } while (0)
 #define SKIP(reason) do { kmt_test__skip(reason); return; } while (0)
+
+/*
+ * Live BPF tests: skipped without root or kernel BTF, with the reason, but a
+ * failure under CI, where they must run.
+ */
+#define NEED_ROOT_BPF() do {								\
+	const char *_why = geteuid() ? "not root" :					\
+			   access("/sys/kernel/btf/vmlinux", R_OK) ?			\
+			   "no kernel BTF (/sys/kernel/btf/vmlinux)" : NULL;		\
+	if (_why && getenv("CI"))							\
+		FAIL("live BPF tests cannot run under CI: %s", _why);			\
+	if (_why)									\
+		SKIP(_why);								\
+} while (0)
 
 #define ASSERT_TRUE(c) do { if (!(c)) FAIL("expected: %s", #c); } while (0)
 #define ASSERT_FALSE(c) do { if (c) FAIL("expected false: %s", #c); } while (0)

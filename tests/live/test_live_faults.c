@@ -18,14 +18,6 @@
 #include "../test.h"
 #include "../json.h"
 
-#define NEED_ROOT_BPF() do {							\
-	if (geteuid() || access("/sys/kernel/btf/vmlinux", R_OK)) {			\
-		if (getenv("CI"))							\
-			FAIL("live BPF tests cannot run under CI: not root or no BTF");	\
-		SKIP("needs root and kernel BTF");					\
-	}										\
-} while (0)
-
 static struct json *info_json(const char *path, int *status)
 {
 	char cmd[1024], *text = malloc(1 << 20);

@@ -65,11 +65,7 @@ TEST(live_lint_stock_kernel_has_no_errors)
 	int st, rst;
 	FILE *lp;
 
-	if (geteuid() || access("/sys/kernel/btf/vmlinux", R_OK)) {
-		if (getenv("CI"))
-			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
-		SKIP("needs root and kernel BTF");
-	}
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/lint.kmt", kmt_test__tmpdir());
 	/* live lint for the whole load, started first */
 	snprintf(cmd, sizeof(cmd), "%s lint --live -j -d %d 2>%s/lint.err", k, LOAD_SECONDS + 4,

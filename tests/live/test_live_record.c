@@ -23,23 +23,6 @@
 #include "trace.h"
 #include "tracemeta.h"
 
-static const char *bpf_unavailable(void)
-{
-	if (geteuid() != 0)
-		return "not root";
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return "no kernel BTF (/sys/kernel/btf/vmlinux)";
-	return NULL;
-}
-
-#define NEED_BPF() do {							\
-	const char *_why = bpf_unavailable();				\
-	if (_why && getenv("CI"))					\
-		FAIL("live BPF tests cannot run under CI: %s", _why);	\
-	if (_why)							\
-		SKIP(_why);						\
-} while (0)
-
 /* Runs argv, stderr captured into err (if not NULL); returns the exit status or -1. */
 static int run(char *const argv[], char *err, size_t errlen)
 {
@@ -213,7 +196,7 @@ TEST(live_record_workload)
 	struct tracemeta m;
 	struct stat st;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/w.kmt", kmt_test__tmpdir());
 	char *argv[] = { (char *)kmt_test__binary(), "record", "-q", "--only-command", "-o", out,
 			 "--", (char *)kmt_test__binary(), "workload", "-q", "pages", "slab",
@@ -266,7 +249,7 @@ TEST(live_batches_in_time_order)
 	struct tracemeta m;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/b.kmt", kmt_test__tmpdir());
 	snprintf(script, sizeof(script),
 		 "for c in $(seq 0 %ld); do taskset -c $c %s workload -q storm --seconds 1 & "
@@ -315,7 +298,7 @@ TEST(live_softirq_context)
 	struct capture c;
 	struct tracemeta m;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	for (int probe = 0; probe < 2; probe++) {
 		snprintf(out, sizeof(out), "%s/net%d.kmt", kmt_test__tmpdir(), probe);
 		char *argv[] = { (char *)kmt_test__binary(), "record", "-q", "--only-command",
@@ -351,7 +334,7 @@ TEST(live_pid_filter_and_sigint)
 	struct capture c;
 	struct tracemeta m;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/p.kmt", kmt_test__tmpdir());
 	snprintf(go, sizeof(go), "%s/go", kmt_test__tmpdir());
 	char *wargv[] = { (char *)kmt_test__binary(), "workload", "-q", "--start-file", go,
@@ -382,7 +365,7 @@ TEST(live_errors_are_clear)
 {
 	char err[4096];
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	char *argv1[] = { (char *)kmt_test__binary(), "record", "-q", "-d", "0.1", "-o",
 			  "/proc/no/such/dir/x.kmt", NULL };
 	ASSERT_EQ(run(argv1, err, sizeof(err)), 1);
@@ -400,7 +383,7 @@ TEST(live_not_root_message)
 	ssize_t r;
 	pid_t pid;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	ASSERT_EQ(pipe(p), 0);
 	pid = fork();
 	if (pid == 0) {
@@ -465,7 +448,7 @@ TEST(live_dump_and_info_json)
 	struct json *info;
 	size_t at = 0;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/j.kmt", kmt_test__tmpdir());
 	char *rec[] = { (char *)kmt_test__binary(), "record", "-q", "-g", "--only-command", "-o",
 			out, "--", (char *)kmt_test__binary(), "workload", "-q", "-n", "200", "slab",
@@ -535,7 +518,7 @@ TEST(live_cgroup_filter)
 	struct tracemeta m;
 	FILE *f;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	f = fopen("/proc/self/mounts", "r");
 	if (f) {
 		char dev[256], dir[4096], type[64];
@@ -590,7 +573,7 @@ TEST(live_disk_full)
 	__u64 n = 0;
 	int st;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(dir, sizeof(dir), "%s/small", kmt_test__tmpdir());
 	ASSERT_EQ(mkdir(dir, 0700), 0);
 	snprintf(err, sizeof(err), "mount -t tmpfs -o size=256k tmpfs %s", dir);
@@ -617,7 +600,7 @@ TEST(live_command_exit_status_and_signals)
 {
 	char out[512], err[4096];
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/c.kmt", kmt_test__tmpdir());
 	char *a1[] = { (char *)kmt_test__binary(), "record", "-q", "-e", "kmalloc", "-o", out,
 		       "--", "/bin/sh", "-c", "exit 3", NULL };
@@ -637,7 +620,7 @@ TEST(live_duration_stops_command)
 	char out[512], err[4096];
 	struct timespec t0, t1;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/d.kmt", kmt_test__tmpdir());
 	char *a[] = { (char *)kmt_test__binary(), "record", "-q", "-e", "kmalloc", "-d", "0.3",
 		      "-o", out, "--", "/bin/sleep", "30", NULL };
@@ -657,7 +640,7 @@ TEST(live_failed_start_keeps_earlier_trace)
 	size_t len = 0;
 	char *text;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/keep.kmt", kmt_test__tmpdir());
 	ASSERT_EQ(tb_write_file(out, "earlier", 7), 0);
 	setenv("KMMTRACE_TEST_REFUSE", "mm_page_alloc", 1);
@@ -694,7 +677,7 @@ TEST(live_refused_program_degrades)
 	const struct json *counts;
 	struct json *info;
 
-	NEED_BPF();
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/r.kmt", kmt_test__tmpdir());
 	setenv("KMMTRACE_TEST_REFUSE", "kfree", 1);
 	char *a[] = { (char *)kmt_test__binary(), "record", "-q", "--only-command", "-e", "slab",

@@ -47,11 +47,7 @@ TEST(live_replay_check_within_tolerance)
 	FILE *p;
 	int st;
 
-	if (geteuid() || access("/sys/kernel/btf/vmlinux", R_OK)) {
-		if (getenv("CI"))
-			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
-		SKIP("needs root and kernel BTF");
-	}
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/m.kmt", kmt_test__tmpdir());
 	/*
 	 * Events lost while recording (recursion misses: a softirq re-entering a

@@ -51,11 +51,7 @@ TEST(live_report_finds_the_workload)
 	const struct json *g;
 	struct json *j;
 
-	if (geteuid() || access("/sys/kernel/btf/vmlinux", R_OK)) {
-		if (getenv("CI"))
-			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
-		SKIP("needs root and kernel BTF");
-	}
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/w.kmt", kmt_test__tmpdir());
 	snprintf(cmd, sizeof(cmd), "%s record -q --only-command -e slab -o %s -- %s workload -q "
 		 "-n 1000 slab 2>/dev/null", kmt_test__binary(), out, kmt_test__binary());
@@ -142,11 +138,7 @@ TEST(live_report_model_thread_same_answers)
 	size_t alen, blen;
 	struct json *j;
 
-	if (geteuid() || access("/sys/kernel/btf/vmlinux", R_OK)) {
-		if (getenv("CI"))
-			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
-		SKIP("needs root and kernel BTF");
-	}
+	NEED_ROOT_BPF();
 	snprintf(out, sizeof(out), "%s/churn.kmt", kmt_test__tmpdir());
 	snprintf(cmd, sizeof(cmd), "%s record -q -e slab,kmem:mm_page_alloc,kmem:mm_page_free "
 		 "-o %s -- %s workload -q churn --seconds 2 >/dev/null 2>&1", kmt_test__binary(),

@@ -14,11 +14,6 @@
 #include "../test.h"
 #include "../json.h"
 
-static bool need_bpf(void)
-{
-	return !geteuid() && !access("/sys/kernel/btf/vmlinux", R_OK);
-}
-
 /* Runs top with args while churn runs in a loop until top exits. */
 static char *top_under_churn(const char *args, int *status)
 {
@@ -117,11 +112,7 @@ TEST(live_top_json_batch_under_churn)
 	char *out, *line, *save = NULL;
 	int st, screens = 0;
 
-	if (!need_bpf()) {
-		if (getenv("CI"))
-			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
-		SKIP("needs root and kernel BTF");
-	}
+	NEED_ROOT_BPF();
 	out = top_under_churn("-b -i 3 -d 0.5 -j", &st);
 	ASSERT_TRUE(out != NULL);
 	ASSERT_EQ(WEXITSTATUS(st), 0);
@@ -157,11 +148,7 @@ TEST(live_top_text_batch)
 	char *out, *second;
 	int st;
 
-	if (!need_bpf()) {
-		if (getenv("CI"))
-			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
-		SKIP("needs root and kernel BTF");
-	}
+	NEED_ROOT_BPF();
 	out = top_under_churn("-b -i 2 -d 0.5 -s bytes", &st);
 	ASSERT_TRUE(out != NULL);
 	ASSERT_EQ(WEXITSTATUS(st), 0);

@@ -59,11 +59,7 @@ TEST(live_vmalloc_finds_bpf_maps_and_stacks)
 	struct json *j;
 	int st;
 
-	if (geteuid() || access("/sys/kernel/btf/vmlinux", R_OK)) {
-		if (getenv("CI"))
-			FAIL("live BPF tests cannot run under CI: not root or no kernel BTF");
-		SKIP("needs root and kernel BTF");
-	}
+	NEED_ROOT_BPF();
 	if (access("/sys/kernel/tracing/events/vmalloc", F_OK) &&
 	    access("/sys/kernel/debug/tracing/events/vmalloc", F_OK))
 		SKIP("this kernel has no vmalloc tracepoints (they exist from 6.2)");
