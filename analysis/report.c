@@ -55,7 +55,7 @@ struct group_map {
  * threads took 40 % more CPU time.
  */
 struct model_feed {
-	struct slab_model *slab;
+	struct slab_model *slab;	/* NULL: no model (--no-model, or out of memory) */
 	struct report *rep;	/* slab_series */
 	__u64 interval_ns;
 	__u64 t_first;		/* the first event's, for the samples' times */
@@ -76,7 +76,6 @@ struct run {
 	__u32 *cpu_node;
 	__u32 nr_cpu_node;
 	__u64 t_first, t_last;
-	struct slab_model *slab;
 	struct obj_map percpu_objs;
 	struct report_percpu *pcpu;	/* group index -> stats, parallel to pcpu_g */
 	struct group_map pcpu_g;
@@ -99,7 +98,6 @@ struct run {
  */
 #define WORKER_QUEUE	2
 
-
 struct worker_job {
 	struct kmt_event *ev;
 	size_t n, cap;
@@ -115,7 +113,6 @@ struct slab_worker {
 	unsigned int head, done, tail;	/* taken < done <= head: jobs the model finished */
 	struct run *run;
 };
-
 
 /* ---- object maps ---- */
 
@@ -139,7 +136,7 @@ static struct obj *obj_get(struct obj_map *m, __u64 key)
 {
 	struct obj *o;
 
-	if ((m->len + 1) * 4 > m->cap * 3) {	/* up to 3/4 full: 99 -> 66 MB peak on 12 M events */
+	if ((m->len + 1) * 4 > m->cap * 3) {	/* up to 3/4 full: 99 -> 66 MB peak, 12 M events */
 		size_t cap = m->cap ? m->cap * 2 : 1 << 16;
 		struct obj *n = calloc(cap, sizeof(*n));
 
@@ -717,14 +714,13 @@ static void slab_setup(struct run *run)
 
 	if (run->opts->no_model)
 		return;
-	run->slab = slab_model__new(&o, &err);
-	if (!run->slab)
+	run->mf.slab = slab_model__new(&o, &err);
+	if (!run->mf.slab)
 		return;
-	run->mf.slab = run->slab;
 	if ((text = tracemeta__snapshot(run->r, KMT_PHASE_START, SYSINFO_SNAP_SLABINFO, &len)))
-		slab_model__load_slabinfo(run->slab, text, len, SLAB_SNAP_START);
+		slab_model__load_slabinfo(run->mf.slab, text, len, SLAB_SNAP_START);
 	if ((text = tracemeta__snapshot(run->r, KMT_PHASE_END, SYSINFO_SNAP_SLABINFO, &len)))
-		slab_model__load_slabinfo(run->slab, text, len, SLAB_SNAP_END);
+		slab_model__load_slabinfo(run->mf.slab, text, len, SLAB_SNAP_END);
 }
 
 static void setup(struct run *run)
@@ -751,7 +747,7 @@ static void layers(struct run *run)
 {
 	struct report_layers *l = &run->rep->layers;
 	__u64 ps = run->rep->page_size, large_min = 2 * ps;	/* KMALLOC_MAX_CACHE_SIZE */
-	__u64 base = run->slab ? slab_model__stats(run->slab)->page_offset : 0;
+	__u64 base = run->mf.slab ? slab_model__stats(run->mf.slab)->page_offset : 0;
 
 	l->classified = base != 0;
 	for (size_t i = 0; i < run->slab_objs.cap; i++) {
@@ -770,7 +766,7 @@ static void layers(struct run *run)
 			continue;
 		if (!base)
 			l->unclassified_pages += bytes;
-		else if (!slab_model__slab_at(run->slab, addr, &si))
+		else if (!slab_model__slab_at(run->mf.slab, addr, &si))
 			l->slab_pages += bytes;
 		else if (!((big = obj_find(&run->slab_objs, addr)) && big->live &&
 			   big->last_alloc > large_min))
@@ -799,23 +795,23 @@ static int by_saving(const void *a, const void *b)
 static void slab_results(struct run *run)
 {
 	struct report *rep = run->rep;
-	int nc = run->slab ? slab_model__nr_caches(run->slab) : 0;
-	int ns = run->slab ? slab_model__nr_sites(run->slab) : 0;
+	int nc = run->mf.slab ? slab_model__nr_caches(run->mf.slab) : 0;
+	int ns = run->mf.slab ? slab_model__nr_sites(run->mf.slab) : 0;
 
-	if (!run->slab)
+	if (!run->mf.slab)
 		return;
 	rep->have_model = true;
-	rep->slab_model = *slab_model__stats(run->slab);
+	rep->slab_model = *slab_model__stats(run->mf.slab);
 	rep->caches = calloc(nc ? nc : 1, sizeof(*rep->caches));
 	rep->advice = calloc(ns ? ns : 1, sizeof(*rep->advice));
 	for (int i = 0; rep->caches && i < nc; i++)
-		if (!slab_model__cache_stats(run->slab, i, &rep->caches[rep->nr_caches]))
+		if (!slab_model__cache_stats(run->mf.slab, i, &rep->caches[rep->nr_caches]))
 			rep->nr_caches++;
 	for (int i = 0; rep->advice && i < ns; i++) {
 		struct report_advice *a = &rep->advice[rep->nr_advice];
 
-		if (slab_model__site_stats(run->slab, i, &a->st) ||
-		    slab_model__site_advice(run->slab, i, &a->a) ||
+		if (slab_model__site_stats(run->mf.slab, i, &a->st) ||
+		    slab_model__site_advice(run->mf.slab, i, &a->a) ||
 		    a->a.advice != SLAB_ADVICE_DEDICATED)
 			continue;
 		tracemeta__sym_name(run->r, a->st.call_site, a->site, sizeof(a->site));
@@ -934,7 +930,7 @@ static void slab_worker_start(struct slab_worker *w, struct run *run)
 	int ncpu;
 
 	w->run = run;
-	if (!run->slab || mode <= 0 || sched_getaffinity(0, sizeof(cpus), &cpus) ||
+	if (!run->mf.slab || mode <= 0 || sched_getaffinity(0, sizeof(cpus), &cpus) ||
 	    (ncpu = CPU_COUNT(&cpus)) < 2)
 		return;
 	if (mode == 2 || mode == 3)
@@ -1007,7 +1003,7 @@ static void slab_worker_feed(struct slab_worker *w, const struct kmt_event *ev, 
 	struct kmt_event *kept;
 	size_t cap;
 
-	if (!w->run->slab)
+	if (!w->run->mf.slab)
 		return;
 	if (w->running && (kept = trace_reader__keep_batch(w->run->r, &cap))) {
 		slab_worker_queue(w, kept, n, cap);
@@ -1100,7 +1096,7 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 	free(run.cpu_node);
 	slab_sample(&run.mf, run.t_last - run.t_first);
 	slab_results(&run);
-	slab_model__free(run.slab);
+	slab_model__free(run.mf.slab);
 	percpu_results(&run);
 	return n < 0 ? n : 0;
 }

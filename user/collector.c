@@ -1034,6 +1034,12 @@ static int release_held(struct collector *c, bool all)
 	return e;
 }
 
+/* Consumes the ring; with batches, also flushes every CPU's and releases what is due. */
+static int drain(struct collector *c)
+{
+	return c->held ? release_held(c, false) : consume_all(c);
+}
+
 int collector__poll(struct collector *c, int timeout_ms)
 {
 	int n;
@@ -1077,10 +1083,10 @@ int collector__stop(struct collector *c)
 	 * Detaching does not wait for programs already running: drain until counts agree
 	 * (with batches, flushing each CPU's), then release every held event.
 	 */
-	e = c->held ? release_held(c, false) : consume_all(c);
+	e = drain(c);
 	for (int i = 0; i < 50 && !e && in_flight(c); i++) {
 		usleep(1000);
-		e = c->held ? release_held(c, false) : consume_all(c);
+		e = drain(c);
 	}
 	if (!e && c->held)
 		e = release_held(c, true);

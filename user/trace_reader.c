@@ -707,6 +707,16 @@ static void prefetch_job(struct prefetch *pf, size_t i, bool want_pre)
 	pthread_cond_broadcast(&pf->cv);
 }
 
+/* An array handed back (trace_reader__give_batch) for pre, if it has none: the caller kept it. */
+static void take_spare(struct trace_reader *r, struct predecoded *pre)
+{
+	if (pre->ev || !r->nr_spare)
+		return;
+	r->nr_spare--;
+	pre->ev = r->spare[r->nr_spare];
+	pre->cap = r->spare_cap[r->nr_spare];
+}
+
 /* Chunk i's payload into r->ld.raw, from the helper when it has it; then the next. */
 static int load_chunk_payload(struct trace_reader *r, size_t i)
 {
@@ -744,11 +754,7 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	r->pre = pf->pre;
 	pf->pre = tmp_pre;
 	pf->pre.on = false;
-	if (!pf->pre.ev && r->nr_spare) {	/* the caller kept the last array */
-		r->nr_spare--;
-		pf->pre.ev = r->spare[r->nr_spare];
-		pf->pre.cap = r->spare_cap[r->nr_spare];
-	}
+	take_spare(r, &pf->pre);
 	ret = pf->ret;
 	pf->has_job = false;
 	if (i + 1 < r->nr_chunks)
@@ -783,11 +789,7 @@ static int load_chunk(struct trace_reader *r, size_t i)
 	if (err)
 		return err;
 	if (r->predecode == TRACE_DECODE_CHUNK_HERE && !r->pre.on) {	/* whole, on this thread */
-		if (!r->pre.ev && r->nr_spare) {
-			r->nr_spare--;
-			r->pre.ev = r->spare[r->nr_spare];
-			r->pre.cap = r->spare_cap[r->nr_spare];
-		}
+		take_spare(r, &r->pre);
 		predecode(&r->dec, &r->pre, r->ld.raw.p, &r->chunks[i].h);
 	}
 	return parse_chunk(r, r->ld.raw.p, &r->chunks[i]);
