@@ -87,10 +87,12 @@ struct run {
 };
 
 /*
- * The slab model on a thread of its own, fed the same whole chunks as the
- * tables: while the reading thread works through chunk k, this one works
+ * The slab model off the reading thread, fed the same whole chunks as the
+ * tables: while the reading thread works through chunk k, the model works
  * through chunk k or one up to WORKER_QUEUE - 1 before it, and the reader's
- * helper inflates (and, with three CPUs, decodes) chunk k + 1. The reading
+ * helper inflates (and, with three CPUs, decodes) chunk k + 1. With three CPUs
+ * the model has a thread of its own; with two it runs on the reader's helper
+ * (on_helper, trace_reader__set_helper_work), between chunks. The reading
  * thread keeps each chunk's array from the reader (trace_reader__keep_batch)
  * until both are done with it, then hands it back. The model asks the reader
  * for cache definitions, which the reading thread adds to as it reads:
@@ -109,6 +111,7 @@ struct slab_worker {
 	pthread_cond_t cv;
 	pthread_mutex_t defs_mu;
 	bool running, stop;
+	bool on_helper;		/* the model runs on the reader's helper thread */
 	struct worker_job q[WORKER_QUEUE];
 	unsigned int head, done, tail;	/* taken < done <= head: jobs the model finished */
 	struct run *run;
@@ -889,38 +892,59 @@ static void slab_feed(struct model_feed *f, const struct kmt_event *ev, size_t n
 	}
 }
 
-static void *slab_worker_main(void *arg)
+/* The next queued chunk through the model: 1, or 0 when none is queued. */
+static int slab_worker_step(void *arg)
 {
 	struct slab_worker *w = arg;
 	struct worker_job j;
 
 	pthread_mutex_lock(&w->mu);
+	if (w->done == w->head) {
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	j = w->q[w->done % WORKER_QUEUE];
+	pthread_mutex_unlock(&w->mu);
+	slab_feed(&w->run->mf, j.ev, j.n);
+	pthread_mutex_lock(&w->mu);
+	w->done++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 1;
+}
+
+static void *slab_worker_main(void *arg)
+{
+	struct slab_worker *w = arg;
+
 	for (;;) {
+		if (slab_worker_step(w))
+			continue;
+		pthread_mutex_lock(&w->mu);
 		while (w->done == w->head && !w->stop)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->done == w->head)
+		if (w->done == w->head) {
+			pthread_mutex_unlock(&w->mu);
 			break;
-		j = w->q[w->done % WORKER_QUEUE];
+		}
 		pthread_mutex_unlock(&w->mu);
-		slab_feed(&w->run->mf, j.ev, j.n);
-		pthread_mutex_lock(&w->mu);
-		w->done++;
-		pthread_cond_broadcast(&w->cv);
 	}
-	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
 /*
- * A thread for the model where there are two CPUs or more to run on; else it
- * runs inline. The work splits in four: inflating, decoding, the tables, the
- * model (about 0.25, 0.3, 0.45 and 0.45 s on the bench's 13 M events). With
- * three CPUs the reader's helper inflates and decodes, and each of the other two
- * threads has one part. With two the reading thread decodes too, a chunk at a
- * time (TRACE_DECODE_CHUNK_HERE), so that the helper and the model share the
- * other CPU: about 0.75 s each side, where the model inline had made the reading
- * thread's share 0.9 s. KMMTRACE_REPORT_WORKER (tests): 0 keeps the model inline,
- * 2 and 3 choose decoding on the helper and on the reading thread.
+ * The model off the reading thread where there are two CPUs or more to run on;
+ * else it runs inline. The work splits in four: inflating, decoding, the tables,
+ * the model (about 0.25, 0.3, 0.45 and 0.45 s of CPU on the bench's 13 M events).
+ * With three CPUs the reader's helper inflates and decodes, the model has a
+ * thread of its own and the reading thread does the tables. With two the reading
+ * thread decodes too, a chunk at a time (TRACE_DECODE_CHUNK_HERE), and the model
+ * runs on the helper between the chunks it inflates: two threads for two CPUs. (A
+ * third thread for it left a sixth of the CPU time idle, as the scheduler put two
+ * of the three on one CPU.) A chunk the helper has not begun when the reading
+ * thread needs it is inflated by the reading thread, which evens out the two.
+ * KMMTRACE_REPORT_WORKER (tests): 0 keeps the model inline, 2 and 3 choose the
+ * three- and the two-CPU layout.
  */
 static void slab_worker_start(struct slab_worker *w, struct run *run)
 {
@@ -941,13 +965,17 @@ static void slab_worker_start(struct slab_worker *w, struct run *run)
 		goto fail_mu;
 	if (pthread_cond_init(&w->cv, NULL))
 		goto fail_defs;
-	if (pthread_create(&w->th, NULL, slab_worker_main, w))
-		goto fail_cv;
-	w->running = true;
-	run->worker = w;
 	/* whole chunks, shared by both threads */
 	trace_reader__set_predecode(run->r,
 				    ncpu >= 3 ? TRACE_DECODE_AHEAD : TRACE_DECODE_CHUNK_HERE);
+	if (ncpu < 3 && trace_reader__set_helper_work(run->r, slab_worker_step, w)) {
+		w->on_helper = true;
+	} else if (ncpu < 3 || pthread_create(&w->th, NULL, slab_worker_main, w)) {
+		trace_reader__set_predecode(run->r, TRACE_DECODE_MEASURED);
+		goto fail_cv;
+	}
+	w->running = true;
+	run->worker = w;
 	return;
 fail_cv:
 	pthread_cond_destroy(&w->cv);
@@ -991,6 +1019,8 @@ static void slab_worker_queue(struct slab_worker *w, struct kmt_event *ev, size_
 	w->head++;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	if (w->on_helper)
+		trace_reader__kick(w->run->r);
 }
 
 /*
@@ -1018,11 +1048,15 @@ static void slab_worker_stop(struct slab_worker *w)
 	if (!w->running)
 		return;
 	slab_worker_reap(w, true);
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
+	if (w->on_helper) {
+		trace_reader__set_helper_work(w->run->r, NULL, NULL);
+	} else {
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->th, NULL);
+	}
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->defs_mu);
 	pthread_mutex_destroy(&w->mu);

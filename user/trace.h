@@ -186,6 +186,7 @@ struct trace_reader_stats {
 	__u64 truncated_at;	/* offset of the partial frame */
 	__u64 t_first;
 	__u64 t_last;
+	__u64 taken_back;	/* chunks loaded here while the helper ran other work */
 	__u16 major;
 	__u16 minor;
 };
@@ -227,6 +228,16 @@ void trace_reader__set_predecode(struct trace_reader *r, int mode);
  */
 struct kmt_event *trace_reader__keep_batch(struct trace_reader *r, size_t *cap);
 void trace_reader__give_batch(struct trace_reader *r, struct kmt_event *ev, size_t cap);
+/*
+ * Gives the reader's helper thread (see trace_reader__set_predecode) other work
+ * to run when it has no chunk to load: fn(arg) does one unit and returns > 0,
+ * or 0 when it has nothing to do; it is called again after trace_reader__kick().
+ * A chunk the helper has not begun while in fn is loaded by the reading thread.
+ * false when there is no helper (one CPU, fewer than two chunks to read): the
+ * caller does the work itself. fn NULL takes it back, once fn has returned.
+ */
+bool trace_reader__set_helper_work(struct trace_reader *r, int (*fn)(void *), void *arg);
+void trace_reader__kick(struct trace_reader *r);
 int trace_reader__rewind(struct trace_reader *r);
 const struct trace_reader_stats *trace_reader__stats(const struct trace_reader *r);
 

@@ -65,6 +65,8 @@ struct predecoded {
 /*
  * A helper thread loads (reads, checks, inflates) the chunk after the one being
  * decoded, and decodes its events too while the reading thread has the more to do.
+ * Between chunks it runs the caller's own work, if any (trace_reader__set_helper_work);
+ * a chunk it has not begun while at that work is loaded by the reading thread.
  */
 struct prefetch {
 	pthread_t th;
@@ -75,6 +77,7 @@ struct prefetch {
 	bool stop;
 	bool has_job;		/* job is the chunk it has, or is loading */
 	bool busy;		/* loading it */
+	bool started;		/* the helper has begun the job */
 	size_t job;
 	int ret;		/* the job's result once !busy */
 	struct loader l;
@@ -86,6 +89,10 @@ struct prefetch {
 	bool have_dec;
 	int force;		/* 1 always, 0 never, -1 measure: trace_reader__set_predecode(),
 				 * KMMTRACE_PREDECODE (tests) over it */
+	int (*work)(void *);	/* trace_reader__set_helper_work() */
+	void *work_arg;
+	bool kicked;		/* work may have something to do */
+	bool in_work;		/* the helper is running it */
 };
 
 #define SPARE_MAX	4
@@ -623,6 +630,23 @@ static void predecode(struct kmt_chunk_dec *d, struct predecoded *pre, const __u
 	pre->on = true;
 }
 
+/* One unit of the caller's work, on the helper, with pf->mu held on entry and return. */
+static void helper_work(struct prefetch *pf)
+{
+	int (*fn)(void *) = pf->work;
+	void *arg = pf->work_arg;
+	int did;
+
+	pf->kicked = false;
+	pf->in_work = true;
+	pthread_mutex_unlock(&pf->mu);
+	did = fn(arg);
+	pthread_mutex_lock(&pf->mu);
+	pf->in_work = false;
+	pf->kicked |= did > 0;
+	pthread_cond_broadcast(&pf->cv);
+}
+
 static void *prefetch_main(void *arg)
 {
 	struct trace_reader *r = arg;
@@ -634,10 +658,14 @@ static void *prefetch_main(void *arg)
 
 	pthread_mutex_lock(&pf->mu);
 	while (!pf->stop) {
-		if (!pf->busy) {
-			pthread_cond_wait(&pf->cv, &pf->mu);
+		if (!pf->busy || pf->started) {
+			if (pf->work && pf->kicked)
+				helper_work(pf);
+			else
+				pthread_cond_wait(&pf->cv, &pf->mu);
 			continue;
 		}
+		pf->started = true;
 		c = r->chunks[pf->job];
 		want = pf->want_pre;
 		pthread_mutex_unlock(&pf->mu);
@@ -704,6 +732,7 @@ static void prefetch_job(struct prefetch *pf, size_t i, bool want_pre)
 	pf->job = i;
 	pf->has_job = true;
 	pf->busy = true;
+	pf->started = false;
 	pthread_cond_broadcast(&pf->cv);
 }
 
@@ -744,6 +773,18 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 		while (pf->busy)
 			pthread_cond_wait(&pf->cv, &pf->mu);
 		prefetch_job(pf, i, pre_next(r, pf, i));
+	}
+	if (pf->busy && !pf->started && pf->in_work) {	/* busy with the caller's work */
+		pf->busy = pf->has_job = false;
+		r->st.taken_back++;
+		if (i + 1 < r->nr_chunks)
+			prefetch_job(pf, i + 1, pre_next(r, pf, i + 1));
+		pthread_mutex_unlock(&pf->mu);
+		ret = load_payload(&r->ld, r->fd, r->chunks[i].off, &r->chunks[i].h);
+		r->handed_ns = now_ns();
+		r->handed_events = r->chunks[i].h.nr_events;
+		r->handed_pre = false;
+		return ret;
 	}
 	while (pf->busy)
 		pthread_cond_wait(&pf->cv, &pf->mu);
@@ -919,6 +960,37 @@ void trace_reader__give_batch(struct trace_reader *r, struct kmt_event *ev, size
 	}
 	r->spare[r->nr_spare] = ev;
 	r->spare_cap[r->nr_spare++] = cap;
+}
+
+bool trace_reader__set_helper_work(struct trace_reader *r, int (*fn)(void *), void *arg)
+{
+	struct prefetch *pf = &r->pf;
+
+	if (fn)
+		prefetch_start(r, r->next_chunk);
+	if (!pf->running)
+		return false;
+	pthread_mutex_lock(&pf->mu);
+	while (!fn && pf->in_work)
+		pthread_cond_wait(&pf->cv, &pf->mu);
+	pf->work = fn;
+	pf->work_arg = arg;
+	pf->kicked = fn != NULL;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	return true;
+}
+
+void trace_reader__kick(struct trace_reader *r)
+{
+	struct prefetch *pf = &r->pf;
+
+	if (!pf->running)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->kicked = true;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
 }
 
 void trace_reader__set_predecode(struct trace_reader *r, int mode)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -958,6 +959,7 @@ struct reading {
 	struct kmt_event *ev;
 	size_t n;
 	struct trace_reader_stats st;
+	int work_units;		/* how 4: units of helper work run */
 };
 
 /* Appends n events to out (room made). */
@@ -971,14 +973,41 @@ static void take(struct reading *out, size_t *cap, const struct kmt_event *ev, s
 	out->n += n;
 }
 
+/* Helper work for read_how(): each unit is a sleep, long enough for chunks to be taken back. */
+struct slow_work {
+	pthread_t reader;
+	int pending;		/* units asked for, under the reader's helper lock */
+	int done;
+	bool elsewhere;		/* every unit ran on a thread other than the reader's */
+	bool in_fn;
+};
+
+static int slow_unit(void *arg)
+{
+	struct slow_work *w = arg;
+
+	if (__atomic_load_n(&w->pending, __ATOMIC_ACQUIRE) == w->done)
+		return 0;
+	__atomic_store_n(&w->in_fn, true, __ATOMIC_RELEASE);
+	w->elsewhere &= !pthread_equal(pthread_self(), w->reader);
+	usleep(100);
+	w->done++;
+	__atomic_store_n(&w->in_fn, false, __ATOMIC_RELEASE);
+	return 1;
+}
+
 /*
  * how: 0 one at a time, 1 batches of 7, 2 one at a time on one CPU, 3 whole-chunk
  * batches whose arrays are kept (trace_reader__keep_batch) and read only three
- * batches later, then handed back. predecode: 0, 1 through KMMTRACE_PREDECODE, -1
- * measured, 2 TRACE_DECODE_CHUNK_HERE, 3 TRACE_DECODE_AHEAD.
+ * batches later, then handed back; 4 as 3, with a unit of slow helper work
+ * (trace_reader__set_helper_work) asked for after every batch. predecode: 0, 1
+ * through KMMTRACE_PREDECODE, -1 measured, 2 TRACE_DECODE_CHUNK_HERE, 3
+ * TRACE_DECODE_AHEAD.
  */
 static int read_how(const char *path, int how, int predecode, struct reading *out)
 {
+	struct slow_work work = { .reader = pthread_self(), .elsewhere = true };
+	bool working = false;
 	struct { struct kmt_event *ev; size_t n, cap; } kept[3];
 	int nkept = 0, ever_kept = 0;
 	cpu_set_t old, one;
@@ -1001,11 +1030,17 @@ static int read_how(const char *path, int how, int predecode, struct reading *ou
 	if (r && predecode >= 2)
 		trace_reader__set_predecode(r, predecode == 2 ? TRACE_DECODE_CHUNK_HERE :
 								TRACE_DECODE_AHEAD);
-	for (ret = r ? 1 : -1; ret > 0 && how == 3;) {
+	if (r && how == 4)
+		working = trace_reader__set_helper_work(r, slow_unit, &work);
+	for (ret = r ? 1 : -1; ret > 0 && how >= 3;) {
 		struct kmt_event *k;
 		size_t kcap;
 
 		ret = trace_reader__batch(r, &b, 1 << 20);
+		if (working) {
+			__atomic_add_fetch(&work.pending, 1, __ATOMIC_RELEASE);
+			trace_reader__kick(r);
+		}
 		k = ret > 0 ? trace_reader__keep_batch(r, &kcap) : NULL;
 		if (k && k != b)
 			return -2;
@@ -1032,8 +1067,14 @@ static int read_how(const char *path, int how, int predecode, struct reading *ou
 		take(out, &cap, kept[i].ev, kept[i].n);
 		free(kept[i].ev);
 	}
-	if (how == 3 && predecode >= 2 && out->n >= 200 && ever_kept < 2)
+	if (how >= 3 && predecode >= 2 && out->n >= 200 && ever_kept < 2)
 		ret = -3;	/* whole chunks were asked for: arrays to keep */
+	if (working) {
+		trace_reader__set_helper_work(r, NULL, NULL);
+		if (work.in_fn || !work.elsewhere || !work.done)
+			ret = -4;	/* taken back while running, or run here, or never */
+		out->work_units = work.done;
+	}
 	for (; ret > 0;) {
 		if (out->n + 7 > cap) {
 			cap = cap * 2 + 64;
@@ -1059,7 +1100,8 @@ static int read_how(const char *path, int how, int predecode, struct reading *ou
 
 /*
  * The reader's helper thread decodes chunks ahead; inline decoding, batches and
- * single events must agree on every event and every count, damaged chunks included.
+ * single events must agree on every event and every count, damaged chunks included,
+ * also while the helper runs the caller's work and chunks are loaded here instead.
  */
 TEST(trace_helper_decodes_like_inline)
 {
@@ -1068,7 +1110,9 @@ TEST(trace_helper_decodes_like_inline)
 	__u64 seed = 99;
 	/* how, predecode */
 	static const int ways[][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 }, { 0, -1 }, { 2, -1 },
-				       { 3, 2 }, { 3, 3 }, { 1, 2 }, { 3, -1 } };
+				       { 3, 2 }, { 3, 3 }, { 1, 2 }, { 3, -1 }, { 4, 2 } };
+	__u64 taken_back = 0, units = 0;
+	cpu_set_t cpus;
 	enum { NWAYS = sizeof(ways) / sizeof(ways[0]) };
 	struct reading rd[NWAYS];
 	struct kmt_event e;
@@ -1098,8 +1142,15 @@ TEST(trace_helper_decodes_like_inline)
 			ASSERT_EQ(rd[how].st.t_last, rd[0].st.t_last);
 			ASSERT_EQ(rd[how].st.lost, rd[0].st.lost);
 		}
+		taken_back += rd[NWAYS - 1].st.taken_back;
+		units += rd[NWAYS - 1].work_units;
 		for (how = 0; how < NWAYS; how++)
 			free(rd[how].ev);
+	}
+	/* the helper ran the caller's work, and chunks were loaded here meanwhile */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) >= 2) {
+		ASSERT_TRUE(units > 400);
+		ASSERT_TRUE(taken_back > 0);
 	}
 	free(p);
 	free(orig);
