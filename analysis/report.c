@@ -141,11 +141,10 @@ static struct obj *obj_get(struct obj_map *m, __u64 key)
 
 	if ((m->len + 1) * 4 > m->cap * 3) {	/* up to 3/4 full: 99 -> 66 MB peak, 12 M events */
 		size_t cap = m->cap ? m->cap * 2 : 1 << 16;
-		struct obj *n = calloc(cap, sizeof(*n));
+		struct obj *n = kmt_table_calloc(cap, sizeof(*n));
 
 		if (!n)
 			return NULL;
-		kmt_thp_hint(n, cap * sizeof(*n));
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->t[i].key)
 				*obj_slot(n, cap, m->t[i].key) = m->t[i];

@@ -247,10 +247,9 @@ static int map_grow(struct sm_map *h)
 	struct sm_map n = { .bits = h->bits ? h->bits + 1 : 6 };
 	size_t i;
 
-	n.e = calloc((size_t)1 << n.bits, sizeof(*n.e));
+	n.e = kmt_table_calloc((size_t)1 << n.bits, sizeof(*n.e));
 	if (!n.e)
 		return -ENOMEM;
-	kmt_thp_hint(n.e, ((size_t)1 << n.bits) * sizeof(*n.e));
 	for (i = 0; h->bits && i < ((size_t)1 << h->bits); i++)
 		if (h->e[i].key)
 			map_place(&n, h->e[i].key, h->e[i].val);
@@ -340,10 +339,9 @@ static int obj_reserve(struct slab_model *m)
 
 	if ((m->obj_len + 1) * 10 <= ((size_t)7 << m->obj_bits))
 		return 0;
-	n = calloc((size_t)1 << bits, sizeof(*n));
+	n = kmt_table_calloc((size_t)1 << bits, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	kmt_thp_hint(n, ((size_t)1 << bits) * sizeof(*n));
 	for (i = 0; i < ((size_t)1 << m->obj_bits); i++)
 		if (m->objs[i].ptr)
 			obj_place(n, bits, &m->objs[i]);

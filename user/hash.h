@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <linux/types.h>
 
@@ -42,6 +43,26 @@ static inline void kmt_thp_hint(void *p, size_t len)
 
 	if (p && len >= (4u << 20) && end > start)
 		madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
+/*
+ * A zeroed table of n entries of size bytes, for a table that is about to be
+ * filled at random (a rehash): large ones get the THP hint and are faulted in
+ * here, in address order. Faulted in by the rehash's random stores instead, the
+ * report's 40 MB pointer table took 0.14 s to grow to its size (0.045 s with
+ * huge pages), against 0.065 s (0.03 s) in order.
+ */
+static inline void *kmt_table_calloc(size_t n, size_t size)
+{
+	char *p = calloc(n, size);
+	size_t len = n * size;
+
+	if (p && len >= (1u << 20)) {
+		kmt_thp_hint(p, len);
+		for (size_t off = 0; off < len; off += 4096)
+			((volatile char *)p)[off] = 0;
+	}
+	return p;
 }
 
 #endif /* __KMT_HASH_H */
