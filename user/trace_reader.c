@@ -21,6 +21,7 @@
 #include "trace.h"
 #include "codec.h"
 #include "defs.h"
+#include "hash.h"
 
 #define RESYNC_BLOCK	(64 * 1024)
 
@@ -607,6 +608,7 @@ static void predecode(struct kmt_chunk_dec *d, struct predecoded *pre, const __u
 
 		if (!ev)
 			return;
+		kmt_thp_hint(ev, h->nr_events * sizeof(*ev));
 		pre->ev = ev;
 		pre->cap = h->nr_events;
 	}
