@@ -43,7 +43,7 @@ static const char report_usage[] =
 	"  -n, --lines N          rows per table (default 20; 0: all)\n"
 	"  -i, --interval MS      also sample the slab caches' state every MS of trace time\n"
 	"      --no-model         without the slab model (caches' slabs, size-class advice):\n"
-	"                         the rest in about two thirds of the time\n"
+	"                         the rest in about three quarters of the time\n"
 	"  -j, --json             JSON\n"
 	"      --html OUT.html    write one self-contained page instead of the text: these\n"
 	"                         tables, fragmentation over time and free blocks per order\n"
