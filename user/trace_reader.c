@@ -772,6 +772,7 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 		r->have_proc = true;
 	}
 	if (!pf->has_job || pf->job != i) {	/* first call, or after a rewind */
+		pf->busy &= pf->started;	/* not begun: dropped, so never waited for */
 		while (pf->busy)
 			pthread_cond_wait(&pf->cv, &pf->mu);
 		prefetch_job(pf, i, pre_next(r, pf, i));
