@@ -798,7 +798,8 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	r->pre = pf->pre;
 	pf->pre = tmp_pre;
 	pf->pre.on = false;
-	take_spare(r, &pf->pre);
+	if (r->predecode != TRACE_DECODE_CHUNK_HERE)	/* else the helper needs none */
+		take_spare(r, &pf->pre);
 	ret = pf->ret;
 	pf->has_job = false;
 	if (i + 1 < r->nr_chunks)
