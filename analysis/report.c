@@ -1023,9 +1023,9 @@ static void slab_worker_queue(struct slab_worker *w, struct kmt_event *ev, size_
 }
 
 /*
- * Feeds the batch just read to the model: queued for its thread when the reader
- * lets us keep the array, else inline once the thread has caught up (a batch
- * that is not kept is only valid until the next read).
+ * Feeds the batch just read to the model: queued for it (on its own thread or
+ * the reader's helper) when the reader lets us keep the array, else inline once
+ * it has caught up (a batch that is not kept is only valid until the next read).
  */
 static void slab_worker_feed(struct slab_worker *w, const struct kmt_event *ev, size_t n)
 {

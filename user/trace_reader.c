@@ -755,6 +755,7 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 	struct predecoded tmp_pre;
 	struct kmt_buf tmp;
 	double busy = -1;
+	bool here;
 	int ret;
 
 	prefetch_start(r, i);
@@ -777,34 +778,31 @@ static int load_chunk_payload(struct trace_reader *r, size_t i)
 			pthread_cond_wait(&pf->cv, &pf->mu);
 		prefetch_job(pf, i, pre_next(r, pf, i));
 	}
-	if (pf->busy && !pf->started && pf->in_work) {	/* busy with the caller's work */
-		pf->busy = pf->has_job = false;
+	here = pf->busy && !pf->started && pf->in_work;	/* busy with the caller's work */
+	if (here) {	/* not begun: loaded here, after the next is handed to the helper */
+		pf->busy = false;
 		r->st.taken_back++;
-		if (i + 1 < r->nr_chunks)
-			prefetch_job(pf, i + 1, pre_next(r, pf, i + 1));
-		pthread_mutex_unlock(&pf->mu);
-		ret = load_payload(&r->ld, r->fd, r->chunks[i].off, &r->chunks[i].h);
-		r->handed_ns = now_ns();
-		r->handed_events = r->chunks[i].h.nr_events;
-		r->handed_pre = false;
-		return ret;
 	}
 	while (pf->busy)
 		pthread_cond_wait(&pf->cv, &pf->mu);
-	tmp = r->ld.raw;
-	r->ld.raw = pf->l.raw;
-	pf->l.raw = tmp;
-	tmp_pre = r->pre;
-	r->pre = pf->pre;
-	pf->pre = tmp_pre;
-	pf->pre.on = false;
-	if (r->predecode != TRACE_DECODE_CHUNK_HERE)	/* else the helper needs none */
-		take_spare(r, &pf->pre);
-	ret = pf->ret;
+	if (!here) {
+		tmp = r->ld.raw;
+		r->ld.raw = pf->l.raw;
+		pf->l.raw = tmp;
+		tmp_pre = r->pre;
+		r->pre = pf->pre;
+		pf->pre = tmp_pre;
+		pf->pre.on = false;
+		if (r->predecode != TRACE_DECODE_CHUNK_HERE)	/* else the helper needs none */
+			take_spare(r, &pf->pre);
+		ret = pf->ret;
+	}
 	pf->has_job = false;
 	if (i + 1 < r->nr_chunks)
 		prefetch_job(pf, i + 1, pre_next(r, pf, i + 1));
 	pthread_mutex_unlock(&pf->mu);
+	if (here)
+		ret = load_payload(&r->ld, r->fd, r->chunks[i].off, &r->chunks[i].h);
 	r->handed_ns = now_ns();
 	r->handed_events = r->chunks[i].h.nr_events;
 	r->handed_pre = r->pre.on;

@@ -976,7 +976,7 @@ static void take(struct reading *out, size_t *cap, const struct kmt_event *ev, s
 /* Helper work for read_how(): each unit is a sleep, long enough for chunks to be taken back. */
 struct slow_work {
 	pthread_t reader;
-	int pending;		/* units asked for, under the reader's helper lock */
+	int pending;		/* units asked for: added by the reader, read by the helper */
 	int done;
 	bool elsewhere;		/* every unit ran on a thread other than the reader's */
 	bool in_fn;
