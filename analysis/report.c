@@ -21,6 +21,7 @@
 #include "gfp.h"
 #include "report.h"
 #include "sysinfo.h"
+#include "table.h"
 #include "tracemeta.h"
 
 /* A pointer (slab) or pfn (page) the trace allocated. */
@@ -39,6 +40,7 @@ struct obj {
 struct obj_map {
 	struct obj *t;
 	size_t cap, len;
+	struct kmt_region rg;	/* t's memory, when reserved (rg.reserved) */
 };
 
 struct group_map {
@@ -125,6 +127,16 @@ static size_t obj_home(size_t cap, __u64 key)
 	return kmt_hash64(key) & (cap - 1);
 }
 
+static void obj_map_free(struct obj_map *m)
+{
+	if (m->rg.reserved)
+		kmt_region_free(&m->rg);
+	else
+		free(m->t);
+	m->t = NULL;
+	m->cap = 0;
+}
+
 static struct obj *obj_slot(struct obj *t, size_t cap, __u64 key)
 {
 	size_t i = obj_home(cap, key);
@@ -134,24 +146,52 @@ static struct obj *obj_slot(struct obj *t, size_t cap, __u64 key)
 	return &t[i];
 }
 
+static bool obj_used(const void *e)
+{
+	return ((const struct obj *)e)->key != 0;
+}
+
+static size_t obj_hash(const void *e)
+{
+	return kmt_hash64(((const struct obj *)e)->key);
+}
+
+static const struct kmt_table_ops obj_ops = { sizeof(struct obj), obj_used, obj_hash };
+
+/*
+ * Twice the slots: in place in the map's reserved memory (user/table.h), or,
+ * where that cannot be had, in a new table the entries are copied to.
+ */
+static int obj_grow(struct obj_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1 << 16;
+	struct obj *n;
+
+	if ((m->rg.reserved || !m->cap) && !kmt_region_grow(&m->rg, cap * sizeof(*n)) &&
+	    (!m->cap || !kmt_table_double(m->rg.base, m->cap, &obj_ops))) {
+		m->t = (struct obj *)m->rg.base;
+		m->cap = cap;
+		return 0;
+	}
+	n = kmt_table_calloc(cap, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->t[i].key)
+			*obj_slot(n, cap, m->t[i].key) = m->t[i];
+	obj_map_free(m);
+	m->t = n;
+	m->cap = cap;
+	return 0;
+}
+
 /* The entry for key (created empty); NULL on ENOMEM. */
 static struct obj *obj_get(struct obj_map *m, __u64 key)
 {
 	struct obj *o;
 
-	if ((m->len + 1) * 4 > m->cap * 3) {	/* up to 3/4 full: 99 -> 66 MB peak, 12 M events */
-		size_t cap = m->cap ? m->cap * 2 : 1 << 16;
-		struct obj *n = kmt_table_calloc(cap, sizeof(*n));
-
-		if (!n)
-			return NULL;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->t[i].key)
-				*obj_slot(n, cap, m->t[i].key) = m->t[i];
-		free(m->t);
-		m->t = n;
-		m->cap = cap;
-	}
+	if ((m->len + 1) * 4 > m->cap * 3 && obj_grow(m))	/* up to 3/4 full */
+		return NULL;
 	o = obj_slot(m->t, m->cap, key + 1);
 	if (!o->key) {
 		o->key = key + 1;
@@ -632,7 +672,7 @@ static void percpu_results(struct run *run)
 	rep->nr_percpu = n;
 	run->pcpu = NULL;
 	group_map_free(&run->pcpu_g);
-	free(run->percpu_objs.t);
+	obj_map_free(&run->percpu_objs);
 }
 
 /* ---- the end ---- */
@@ -1124,8 +1164,8 @@ int report__run(struct trace_reader *r, const struct report_opts *opts, struct r
 	group_map_free(&run.page_g);
 	group_map_free(&run.gfp_g);
 	layers(&run);
-	free(run.slab_objs.t);
-	free(run.pages.t);
+	obj_map_free(&run.slab_objs);
+	obj_map_free(&run.pages);
 	free(run.cpu_node);
 	slab_sample(&run.mf, run.t_last - run.t_first);
 	slab_results(&run);

@@ -58,6 +58,7 @@
 #include <string.h>
 #include "hash.h"
 #include "slab.h"
+#include "table.h"
 
 #define NONE32			0xffffffffu
 #define ZERO_SIZE_PTR		16ULL		/* include/linux/slab.h */
@@ -148,6 +149,7 @@ struct slab_model {
 
 	struct sm_obj *objs;
 	unsigned int obj_bits;
+	struct kmt_region obj_rg;	/* objs' memory, when reserved (obj_rg.reserved) */
 	size_t obj_len;
 
 	struct sm_slab *slabs;
@@ -309,11 +311,17 @@ static size_t map_bytes(const struct sm_map *h)
 
 /* ---- the object hash ---- */
 
+/* An object's home slot: the low bits of its mixed address (user/table.h doubles in place). */
+static inline size_t ohome(__u64 ptr, unsigned int bits)
+{
+	return kmt_hash64(ptr) & (((size_t)1 << bits) - 1);
+}
+
 static size_t obj_find(const struct slab_model *m, __u64 ptr)
 {
 	size_t mask = ((size_t)1 << m->obj_bits) - 1, i;
 
-	for (i = hslot(ptr, m->obj_bits);; i = (i + 1) & mask) {
+	for (i = ohome(ptr, m->obj_bits);; i = (i + 1) & mask) {
 		if (m->objs[i].ptr == ptr)
 			return i;
 		if (!m->objs[i].ptr)
@@ -325,32 +333,79 @@ static void obj_place(struct sm_obj *t, unsigned int bits, const struct sm_obj *
 {
 	size_t mask = ((size_t)1 << bits) - 1, i;
 
-	for (i = hslot(o->ptr, bits); t[i].ptr; i = (i + 1) & mask)
+	for (i = ohome(o->ptr, bits); t[i].ptr; i = (i + 1) & mask)
 		;
 	t[i] = *o;
 }
 
-/* Room for one more object: grow at 70% load. */
+static bool obj_used(const void *e)
+{
+	return ((const struct sm_obj *)e)->ptr != 0;
+}
+
+static size_t obj_hash(const void *e)
+{
+	return kmt_hash64(((const struct sm_obj *)e)->ptr);
+}
+
+static const struct kmt_table_ops obj_ops = { sizeof(struct sm_obj), obj_used, obj_hash };
+
+static void objs_free(struct slab_model *m)
+{
+	if (m->obj_rg.reserved)
+		kmt_region_free(&m->obj_rg);
+	else
+		free(m->objs);
+	m->objs = NULL;
+}
+
+/*
+ * Room for one more object: grow at 70% load. From 1 MiB on the table doubles
+ * in place, in memory reserved for it (user/table.h); where that cannot be had,
+ * into a new table.
+ */
 static int obj_reserve(struct slab_model *m)
 {
 	unsigned int bits = m->obj_bits + 1;
+	size_t i, bytes = sizeof(struct sm_obj) << bits;
 	struct sm_obj *n;
-	size_t i;
 
 	if ((m->obj_len + 1) * 10 <= ((size_t)7 << m->obj_bits))
 		return 0;
+	if (m->obj_rg.reserved && !kmt_region_grow(&m->obj_rg, bytes) &&
+	    !kmt_table_double(m->objs, (size_t)1 << m->obj_bits, &obj_ops)) {
+		m->obj_bits = bits;
+		return 0;
+	}
+	if (!m->obj_rg.reserved && bytes >= (1u << 20)) {
+		struct kmt_region rg = { 0 };
+
+		if (!kmt_region_grow(&rg, bytes)) {
+			n = (struct sm_obj *)rg.base;
+			for (i = 0; i < ((size_t)1 << m->obj_bits); i++)
+				if (m->objs[i].ptr)
+					obj_place(n, bits, &m->objs[i]);
+			objs_free(m);
+			m->obj_rg = rg;
+			m->objs = n;
+			m->obj_bits = bits;
+			return 0;
+		}
+		kmt_region_free(&rg);
+	}
 	n = kmt_table_calloc((size_t)1 << bits, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	for (i = 0; i < ((size_t)1 << m->obj_bits); i++)
 		if (m->objs[i].ptr)
 			obj_place(n, bits, &m->objs[i]);
-	free(m->objs);
+	objs_free(m);
 	m->objs = n;
 	m->obj_bits = bits;
 	return 0;
 }
 
+/* Backward-shift deletion: no tombstones, probe runs stay short. */
 static void obj_del_at(struct slab_model *m, size_t i)
 {
 	size_t mask = ((size_t)1 << m->obj_bits) - 1, j, k;
@@ -359,7 +414,7 @@ static void obj_del_at(struct slab_model *m, size_t i)
 		j = (j + 1) & mask;
 		if (!m->objs[j].ptr)
 			break;
-		k = hslot(m->objs[j].ptr, m->obj_bits);
+		k = ohome(m->objs[j].ptr, m->obj_bits);
 		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
 			m->objs[i] = m->objs[j];
 			i = j;
@@ -1698,7 +1753,7 @@ int slab_model__apply(struct slab_model *m, const struct kmt_event *e)
 void slab_model__prefetch(const struct slab_model *m, const struct kmt_event *e)
 {
 	if (m && e->ptr && m->objs)
-		__builtin_prefetch(&m->objs[hslot(e->ptr, m->obj_bits)]);
+		__builtin_prefetch(&m->objs[ohome(e->ptr, m->obj_bits)]);
 }
 
 int slab_model__apply_batch(struct slab_model *m, const struct kmt_event *ev, size_t n,
@@ -2156,7 +2211,7 @@ void slab_model__free(struct slab_model *m)
 			free(m->slabs[i].b.ext);
 	free(m->slabs);
 	free(m->slab_map.e);
-	free(m->objs);
+	objs_free(m);
 	free(m->caches);
 	free(m->cache_map.e);
 	free(m->sites);
