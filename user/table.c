@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "table.h"
 
@@ -14,6 +15,8 @@
 
 int kmt_region_grow(struct kmt_region *rg, size_t len)
 {
+	size_t page;
+
 	if (!rg->reserved) {
 		char *p = mmap(NULL, RESERVE + HUGE_PAGE, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -36,11 +39,12 @@ int kmt_region_grow(struct kmt_region *rg, size_t len)
 		return 0;
 	if (len > rg->reserved)
 		return -ENOMEM;
-	len = (len + 4095) & ~(size_t)4095;
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	len = (len + page - 1) & ~(page - 1);
 	if (mprotect(rg->base + rg->len, len - rg->len, PROT_READ | PROT_WRITE))
 		return -ENOMEM;
 	/* fault the new bytes in, in address order (see kmt_table_calloc) */
-	for (size_t off = rg->len; off < len; off += 4096)
+	for (size_t off = rg->len; off < len; off += page)
 		((volatile char *)rg->base)[off] = 0;
 	rg->len = len;
 	return 0;
@@ -51,42 +55,4 @@ void kmt_region_free(struct kmt_region *rg)
 	if (rg->reserved)
 		munmap(rg->base, rg->reserved);
 	*rg = (struct kmt_region){ 0 };
-}
-
-/*
- * Each entry is taken out and put back with the doubled mask, the old slots in
- * cluster order: from just after an empty slot s, which no cluster crosses, to
- * the end, then from slot 0 up to s. An entry's new home is its old one, h, or
- * h + cap.
- * - Put back at h, it stops at its own emptied slot at the latest: every slot it
- *   passes was taken out and put back already, so no slot emptied later lies on
- *   the probe path of an entry already placed.
- * - Bound for the upper half, it meets only entries put back. Its probe could
- *   run off the top and wrap to slots 0..s, still to be taken out, only while the
- *   old slots after s are taken out; but those entries have homes at or below
- *   their slots (no cluster there wraps), so of them at most M are bound for the
- *   top M slots of the upper half, for every M: the top is never overrun then.
- */
-int kmt_table_double(void *tab, size_t cap, const struct kmt_table_ops *ops)
-{
-	size_t mask = 2 * cap - 1, s, k, i, j, esz = ops->esz;
-	char *t = tab, e[KMT_TABLE_ESZ_MAX];
-
-	if (esz > sizeof(e))
-		return -EINVAL;
-	for (s = 0; s < cap && ops->used(t + s * esz); s++)
-		;
-	if (s == cap)
-		return -EINVAL;
-	for (k = 1; k < cap; k++) {
-		i = (s + k) & (cap - 1);
-		if (!ops->used(t + i * esz))
-			continue;
-		memcpy(e, t + i * esz, esz);
-		memset(t + i * esz, 0, esz);
-		for (j = ops->hash(e) & mask; ops->used(t + j * esz); j = (j + 1) & mask)
-			;
-		memcpy(t + j * esz, e, esz);
-	}
-	return 0;
 }

@@ -2,8 +2,10 @@
 /* Memory for a large hash table that doubles in place. */
 #ifndef __KMT_TABLE_H
 #define __KMT_TABLE_H
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /*
  * A table's memory: address space reserved once (PROT_NONE, 2 MiB-aligned,
@@ -43,8 +45,44 @@ struct kmt_table_ops {
  * Rehashes a linear-probing table of cap slots (a power of two, cyclic, not
  * full) into 2 * cap slots in place: t holds 2 * cap entries, the upper cap of
  * them empty (zero). 0, or -EINVAL (the table full, or entries larger than
- * KMT_TABLE_ESZ_MAX), the table unchanged. It allocates nothing.
+ * KMT_TABLE_ESZ_MAX), the table unchanged. It allocates nothing. Inline, so
+ * that ops, a constant, and its calls fold into the loop.
+ *
+ * Each entry is taken out and put back with the doubled mask, the old slots in
+ * cluster order: from just after an empty slot s, which no cluster crosses, to
+ * the end, then from slot 0 up to s. An entry's new home is its old one, h, or
+ * h + cap.
+ * - Put back at h, it stops at its own emptied slot at the latest: every slot it
+ *   passes was taken out and put back already, so no slot emptied later lies on
+ *   the probe path of an entry already placed.
+ * - Bound for the upper half, it meets only entries put back. Its probe could
+ *   run off the top and wrap to slots 0..s, still to be taken out, only while the
+ *   old slots after s are taken out; but those entries have homes at or below
+ *   their slots (no cluster there wraps), so of them at most M are bound for the
+ *   top M slots of the upper half, for every M: the top is never overrun then.
  */
-int kmt_table_double(void *t, size_t cap, const struct kmt_table_ops *ops);
+static inline int kmt_table_double(void *tab, size_t cap, const struct kmt_table_ops *ops)
+{
+	size_t mask = 2 * cap - 1, s, k, i, j, esz = ops->esz;
+	char *t = tab, e[KMT_TABLE_ESZ_MAX];
+
+	if (esz > sizeof(e))
+		return -EINVAL;
+	for (s = 0; s < cap && ops->used(t + s * esz); s++)
+		;
+	if (s == cap)
+		return -EINVAL;
+	for (k = 1; k < cap; k++) {
+		i = (s + k) & (cap - 1);
+		if (!ops->used(t + i * esz))
+			continue;
+		memcpy(e, t + i * esz, esz);
+		memset(t + i * esz, 0, esz);
+		for (j = ops->hash(e) & mask; ops->used(t + j * esz); j = (j + 1) & mask)
+			;
+		memcpy(t + j * esz, e, esz);
+	}
+	return 0;
+}
 
 #endif /* __KMT_TABLE_H */
