@@ -368,6 +368,7 @@ static int obj_reserve(struct slab_model *m)
 {
 	unsigned int bits = m->obj_bits + 1;
 	size_t i, bytes = sizeof(struct sm_obj) << bits;
+	struct kmt_region rg = { 0 };
 	struct sm_obj *n;
 
 	if ((m->obj_len + 1) * 10 <= ((size_t)7 << m->obj_bits))
@@ -377,29 +378,17 @@ static int obj_reserve(struct slab_model *m)
 		m->obj_bits = bits;
 		return 0;
 	}
-	if (!m->obj_rg.reserved && bytes >= (1u << 20)) {
-		struct kmt_region rg = { 0 };
-
-		if (!kmt_region_grow(&rg, bytes)) {
-			n = (struct sm_obj *)rg.base;
-			for (i = 0; i < ((size_t)1 << m->obj_bits); i++)
-				if (m->objs[i].ptr)
-					obj_place(n, bits, &m->objs[i]);
-			objs_free(m);
-			m->obj_rg = rg;
-			m->objs = n;
-			m->obj_bits = bits;
-			return 0;
-		}
+	/* a new table, and the entries copied: in reserved memory from 1 MiB on */
+	if (!m->obj_rg.reserved && bytes >= (1u << 20) && kmt_region_grow(&rg, bytes))
 		kmt_region_free(&rg);
-	}
-	n = kmt_table_calloc((size_t)1 << bits, sizeof(*n));
+	n = rg.reserved ? (struct sm_obj *)rg.base : kmt_table_calloc((size_t)1 << bits, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	for (i = 0; i < ((size_t)1 << m->obj_bits); i++)
 		if (m->objs[i].ptr)
 			obj_place(n, bits, &m->objs[i]);
 	objs_free(m);
+	m->obj_rg = rg;
 	m->objs = n;
 	m->obj_bits = bits;
 	return 0;
