@@ -10,10 +10,10 @@
 /*
  * A table's memory: address space reserved once (PROT_NONE, 2 MiB-aligned,
  * advised for huge pages), made writable as the table grows. Doubling a table
- * then touches only its new half, where a fresh table and a copy touched three
- * halves: for the report's 40 MB pointer table, 40 MB of first touches instead
- * of 80 (a first touch costs 0.4-1.7 ms per MB in a VM whose freed memory the
- * host takes back).
+ * then faults in only its new half, where a fresh table was faulted in whole:
+ * for the report's 40 MB pointer table, 40 MB of first touches over all its
+ * doublings instead of 80 (a first touch costs 0.4-1.7 ms per MB in a VM whose
+ * freed memory the host takes back).
  */
 struct kmt_region {
 	char *base;
