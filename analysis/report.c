@@ -141,10 +141,7 @@ static size_t obj_home(size_t cap, __u64 key)
 
 static void obj_map_free(struct obj_map *m)
 {
-	if (m->rg.reserved)
-		kmt_region_free(&m->rg);
-	else
-		free(m->t);
+	kmt_table_free(&m->rg, m->t);
 	m->t = NULL;
 	m->cap = 0;
 }
@@ -170,29 +167,15 @@ static size_t obj_hash(const void *e)
 
 static const struct kmt_table_ops obj_ops = { sizeof(struct obj), obj_used, obj_hash };
 
-/*
- * Twice the slots: in place in the map's reserved memory (user/table.h), or,
- * where that cannot be had, in a new table the entries are copied to.
- */
+/* Twice the slots (user/table.h: in place in the map's reserved memory, or copied). */
 static int obj_grow(struct obj_map *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 1 << 16;
-	struct obj *n;
+	struct obj *t = kmt_table_grow(&m->rg, m->t, m->cap, cap, &obj_ops);
 
-	if ((m->rg.reserved || !m->cap) && !kmt_region_grow(&m->rg, cap * sizeof(*n)) &&
-	    (!m->cap || !kmt_table_double(m->rg.base, m->cap, &obj_ops))) {
-		m->t = (struct obj *)m->rg.base;
-		m->cap = cap;
-		return 0;
-	}
-	n = kmt_table_calloc(cap, sizeof(*n));
-	if (!n)
+	if (!t)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->t[i].key)
-			*obj_slot(n, cap, m->t[i].key) = m->t[i];
-	obj_map_free(m);
-	m->t = n;
+	m->t = t;
 	m->cap = cap;
 	return 0;
 }

@@ -352,10 +352,7 @@ static const struct kmt_table_ops obj_ops = { sizeof(struct sm_obj), obj_used, o
 
 static void objs_free(struct slab_model *m)
 {
-	if (m->obj_rg.reserved)
-		kmt_region_free(&m->obj_rg);
-	else
-		free(m->objs);
+	kmt_table_free(&m->obj_rg, m->objs);
 	m->objs = NULL;
 }
 
@@ -366,31 +363,16 @@ static void objs_free(struct slab_model *m)
  */
 static int obj_reserve(struct slab_model *m)
 {
-	unsigned int bits = m->obj_bits + 1;
-	size_t i, bytes = sizeof(struct sm_obj) << bits;
-	struct kmt_region rg = { 0 };
-	struct sm_obj *n;
+	struct sm_obj *t;
 
 	if ((m->obj_len + 1) * 10 <= ((size_t)7 << m->obj_bits))
 		return 0;
-	if (m->obj_rg.reserved && !kmt_region_grow(&m->obj_rg, bytes) &&
-	    !kmt_table_double(m->objs, (size_t)1 << m->obj_bits, &obj_ops)) {
-		m->obj_bits = bits;
-		return 0;
-	}
-	/* a new table, and the entries copied: in reserved memory from 1 MiB on */
-	if (!m->obj_rg.reserved && bytes >= (1u << 20) && kmt_region_grow(&rg, bytes))
-		kmt_region_free(&rg);
-	n = rg.reserved ? (struct sm_obj *)rg.base : kmt_table_calloc((size_t)1 << bits, sizeof(*n));
-	if (!n)
+	t = kmt_table_grow(&m->obj_rg, m->objs, (size_t)1 << m->obj_bits,
+			   (size_t)2 << m->obj_bits, &obj_ops);
+	if (!t)
 		return -ENOMEM;
-	for (i = 0; i < ((size_t)1 << m->obj_bits); i++)
-		if (m->objs[i].ptr)
-			obj_place(n, bits, &m->objs[i]);
-	objs_free(m);
-	m->obj_rg = rg;
-	m->objs = n;
-	m->obj_bits = bits;
+	m->objs = t;
+	m->obj_bits++;
 	return 0;
 }
 

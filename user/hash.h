@@ -45,6 +45,13 @@ static inline void kmt_thp_hint(void *p, size_t len)
 		madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
+/* Faults len bytes at p in, in address order, a store to every 4 KiB page. */
+static inline void kmt_fault_in(void *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += 4096)
+		((volatile char *)p)[off] = 0;
+}
+
 /*
  * A zeroed table of n entries of size bytes, for a table that is about to be
  * filled at random (a rehash): large ones get the THP hint and are faulted in
@@ -59,8 +66,7 @@ static inline void *kmt_table_calloc(size_t n, size_t size)
 
 	if (p && len >= (1u << 20)) {
 		kmt_thp_hint(p, len);
-		for (size_t off = 0; off < len; off += 4096)
-			((volatile char *)p)[off] = 0;
+		kmt_fault_in(p, len);
 	}
 	return p;
 }

@@ -43,9 +43,7 @@ int kmt_region_grow(struct kmt_region *rg, size_t len)
 	len = (len + page - 1) & ~(page - 1);
 	if (mprotect(rg->base + rg->len, len - rg->len, PROT_READ | PROT_WRITE))
 		return -ENOMEM;
-	/* fault the new bytes in, in address order (see kmt_table_calloc) */
-	for (size_t off = rg->len; off < len; off += page)
-		((volatile char *)rg->base)[off] = 0;
+	kmt_fault_in(rg->base + rg->len, len - rg->len);	/* see kmt_table_calloc */
 	rg->len = len;
 	return 0;
 }

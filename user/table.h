@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include "hash.h"
 
 /*
  * A table's memory: address space reserved once (PROT_NONE, 2 MiB-aligned,
@@ -83,6 +85,51 @@ static inline int kmt_table_double(void *tab, size_t cap, const struct kmt_table
 		memcpy(t + j * esz, e, esz);
 	}
 	return 0;
+}
+
+/* Frees a table t, in its region when it has one (rg->reserved), else malloc'ed. */
+static inline void kmt_table_free(struct kmt_region *rg, void *t)
+{
+	if (rg->reserved)
+		kmt_region_free(rg);
+	else
+		free(t);
+}
+
+/*
+ * Grows the table t of cap slots (0: none yet; else ncap is 2 * cap) to ncap
+ * slots: in place where it lies in its region; else into a new table, a region
+ * of its own from 1 MiB on, or where that cannot be had a calloc()ed one, the
+ * entries put back in slot order (linear probing, home = hash & (ncap - 1)) and
+ * t freed. The table, or NULL with t unchanged (out of memory). Inline, as
+ * kmt_table_double().
+ */
+static inline void *kmt_table_grow(struct kmt_region *rg, void *t, size_t cap, size_t ncap,
+				   const struct kmt_table_ops *ops)
+{
+	size_t esz = ops->esz, i, j;
+	struct kmt_region nrg = { 0 };
+	char *o = t, *n;
+
+	if (rg->reserved && !kmt_region_grow(rg, ncap * esz) &&
+	    (!cap || !kmt_table_double(rg->base, cap, ops)))
+		return rg->base;
+	if (!rg->reserved && ncap * esz >= (1u << 20) && kmt_region_grow(&nrg, ncap * esz))
+		kmt_region_free(&nrg);
+	n = nrg.reserved ? nrg.base : kmt_table_calloc(ncap, esz);
+	if (!n)
+		return NULL;
+	for (i = 0; i < cap; i++) {
+		if (!ops->used(o + i * esz))
+			continue;
+		for (j = ops->hash(o + i * esz) & (ncap - 1); ops->used(n + j * esz);
+		     j = (j + 1) & (ncap - 1))
+			;
+		memcpy(n + j * esz, o + i * esz, esz);
+	}
+	kmt_table_free(rg, o);
+	*rg = nrg;
+	return n;
 }
 
 #endif /* __KMT_TABLE_H */
